@@ -1,0 +1,20 @@
+/*
+ * clock.h - the suite's notion of time.
+ *
+ * Monotonic milliseconds for timeouts and intervals; wall-clock seconds for
+ * anything stored or compared across processes (greylist triplets, SRS
+ * timestamps, expiries). The wall clock can be shifted by an offset so that
+ * tests can move time forward instead of sleeping through a delay.
+ */
+#ifndef LIMRISTEM_CLOCK_H
+#define LIMRISTEM_CLOCK_H
+
+#include <stdint.h>
+
+int64_t clock_monotonic_ms(void);
+/* Seconds since the epoch, plus the offset set below. */
+int64_t clock_wall_s(void);
+/* Adds seconds to every later clock_wall_s() in this process (tests). */
+void clock_set_wall_offset(int64_t seconds);
+
+#endif

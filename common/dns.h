@@ -1,0 +1,74 @@
+/*
+ * dns.h - the one DNS resolver of the suite, on libunbound, with a cache.
+ *
+ * Answers are cached for their TTL (capped by dns.cache_max_ttl) in one
+ * cache shared by every thread of a process. Upstream resolvers come from
+ * the dns section (tests point it at a DNS server on a loopback port), else
+ * from /etc/resolv.conf, or the library resolves from the root itself.
+ *
+ * Two ways to ask, one per process style, never both on one handle:
+ *   - dns_lookup() blocks the calling thread (milter threads, mailadm);
+ *   - dns_lookup_async() calls back from a libevent loop (policyd, srsd)
+ *     after dns_attach().
+ * Every lookup ends within dns.timeout: a timeout is DNS_TEMPFAIL.
+ */
+#ifndef LIMRISTEM_DNS_H
+#define LIMRISTEM_DNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "dns_rdata.h"
+#include "settings.h"
+
+struct event_base;
+
+enum dns_status {
+	DNS_OK,		/* records are present */
+	DNS_NODATA,	/* the name exists without records of that type */
+	DNS_NXDOMAIN,	/* the name does not exist */
+	DNS_TEMPFAIL,	/* SERVFAIL, timeout, network trouble, DNSSEC bogus: retry later */
+	DNS_PERMFAIL,	/* the question itself is invalid (a name too long, say) */
+};
+
+struct dns_answer {
+	enum dns_status status;
+	int rcode;
+	uint32_t ttl;
+	bool secure;		/* DNSSEC-validated (only with a trust anchor) */
+	const char *why;	/* for TEMPFAIL and PERMFAIL: a short static reason */
+	size_t count;
+	struct dns_record *records;
+};
+
+struct dns;
+struct dns_query;
+
+typedef void dns_callback(const struct dns_answer *answer, void *arg);
+
+struct dns *dns_new(const struct dns_settings *settings, char *err, size_t errlen);
+void dns_free(struct dns **dns);
+
+/* Blocks until the answer is in or the timeout passed; always gives an
+ * answer (free with dns_answer_free()). Not from a libevent loop thread
+ * attached with dns_attach(). */
+struct dns_answer *dns_lookup(struct dns *dns, const char *name, enum dns_type type);
+
+/* Makes the handle asynchronous in base's loop. 0 or -1. */
+int dns_attach(struct dns *dns, struct event_base *base);
+/* Starts a lookup; cb gets the answer (valid during the call only) exactly
+ * once from the loop, unless dns_cancel() came first. Never calls back
+ * before returning. */
+struct dns_query *dns_lookup_async(struct dns *dns, const char *name, enum dns_type type,
+				   dns_callback *cb, void *arg);
+void dns_cancel(struct dns_query **query);
+
+void dns_answer_free(struct dns_answer **answer);
+const char *dns_status_name(enum dns_status status);
+
+/* "192.0.2.1" + "zen.example" -> "1.2.0.192.zen.example"; IPv6 by nibbles.
+ * suffix NULL gives the in-addr.arpa / ip6.arpa name. 0 or -1. */
+int dns_reverse_name(const struct ip_addr *ip, const char *suffix, char *out, size_t outlen);
+
+#endif

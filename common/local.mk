@@ -1,0 +1,30 @@
+# common/local.mk - the shared library every program links.
+
+noinst_LIBRARIES += common/liblimristem.a
+
+common_liblimristem_a_SOURCES = \
+	common/addr.c common/addr.h \
+	common/backoff.c common/backoff.h \
+	common/cidr.c common/cidr.h \
+	common/clock.c common/clock.h \
+	common/config.c common/config.h \
+	common/config_value.c common/config_value.h \
+	common/daemon.c common/daemon.h \
+	common/db.c common/db.h \
+	common/dns.c common/dns.h \
+	common/dns_rdata.c common/dns_rdata.h \
+	common/dns_upstream.c common/dns_upstream.h \
+	common/endpoint.c common/endpoint.h \
+	common/log.c common/log.h \
+	common/metrics.c common/metrics.h \
+	common/metrics_http.c common/metrics_http.h \
+	common/migrate.c common/migrate.h \
+	common/netstring.c common/netstring.h \
+	common/redis.c common/redis.h \
+	common/redis_async.c common/redis_async.h \
+	common/redis_connect.c common/redis_connect.h \
+	common/secret.c common/secret.h \
+	common/settings.c common/settings.h \
+	common/sql_split.c common/sql_split.h \
+	common/strbuf.c common/strbuf.h \
+	common/xalloc.c common/xalloc.h
