@@ -414,6 +414,7 @@ static int read_enum(const struct config_option *opt, const config_setting_t *s,
 	for (int i = 0; opt->choices[i] != NULL; i++) {
 		if (strcmp(text, opt->choices[i]) == 0) {
 			*index_r = i;
+			strbuf_release(&names);
 			return 0;
 		}
 		strbuf_appendf(&names, "%s%s", i > 0 ? ", " : "", opt->choices[i]);

@@ -3,10 +3,12 @@
  */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "cidr.h"
 #include "endpoint.h"
 
@@ -41,6 +43,25 @@ static int parse_port(const char *s, uint16_t *port_r, const char **why_r)
 	}
 	*port_r = (uint16_t)port;
 	return 0;
+}
+
+/* A bracketed host is an IPv6 address; otherwise an IPv4 address or a
+ * host name. */
+static int check_host(const char *host, bool bracketed, const char **why_r)
+{
+	struct ip_addr ip;
+
+	if (bracketed) {
+		if (strchr(host, ':') == NULL || ip_parse(host, &ip) < 0) {
+			*why_r = "only an IPv6 address goes in brackets";
+			return -1;
+		}
+		return 0;
+	}
+	if (ip_parse(host, &ip) == 0 || domain_check(host, strlen(host), ADDR_ALLOW_UNDERSCORE, why_r) == 0)
+		return 0;
+	*why_r = "the host is neither an IP address nor a host name";
+	return -1;
 }
 
 int endpoint_parse(const char *s, struct endpoint *ep_r, const char **why_r)
@@ -89,6 +110,8 @@ int endpoint_parse(const char *s, struct endpoint *ep_r, const char **why_r)
 		return -1;
 	memcpy(ep_r->host, host, host_len);
 	ep_r->host[host_len] = '\0';
+	if (check_host(ep_r->host, s[0] == '[', why_r) < 0)
+		return -1;
 	ep_r->kind = ENDPOINT_TCP;
 	return 0;
 }
@@ -105,7 +128,11 @@ int endpoint_format(const struct endpoint *ep, char *out, unsigned long outlen)
 		n = snprintf(out, outlen, "unix:%s", ep->path);
 		break;
 	default:
-		n = snprintf(out, outlen, strchr(ep->host, ':') ? "[%s]:%u" : "%s:%u",
+		/* Hosts called "unix" or "inet" need the inet: prefix to read
+		 * back as themselves. */
+		n = snprintf(out, outlen, strchr(ep->host, ':') ? "[%s]:%u"
+			     : strcmp(ep->host, "unix") == 0 || strcmp(ep->host, "inet") == 0
+			     ? "inet:%s:%u" : "%s:%u",
 			     ep->host, (unsigned)ep->port);
 		break;
 	}

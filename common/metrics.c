@@ -202,14 +202,27 @@ void metric_observe_since(struct metric *h, int64_t start_ms)
 	metric_observe(h, (double)(clock_monotonic_ms() - start_ms) / 1000.0);
 }
 
+/* The shortest of %.15g and %.17g that reads back as the same double:
+ * 0.005 rather than 0.0050000000000000001. */
+static void format_double(double v, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%.15g", v);
+	if (strtod(out, NULL) != v)
+		snprintf(out, outlen, "%.17g", v);
+}
+
 static void render_double(struct strbuf *out, double v)
 {
-	if (isnan(v))
+	char text[32];
+
+	if (isnan(v)) {
 		strbuf_append_str(out, "NaN");
-	else if (isinf(v))
+	} else if (isinf(v)) {
 		strbuf_append_str(out, v > 0 ? "+Inf" : "-Inf");
-	else
-		strbuf_appendf(out, "%.17g", v);
+	} else {
+		format_double(v, text, sizeof(text));
+		strbuf_append_str(out, text);
+	}
 }
 
 /* name{labels[,extra]} */
@@ -226,11 +239,12 @@ static void render_series_name(struct strbuf *out, const char *name, const char 
 static void render_histogram(struct strbuf *out, const struct family *f, const struct metric *s)
 {
 	uint64_t cumulative = 0, count = atomic_load_explicit(&s->count, memory_order_relaxed);
-	char le[64];
+	char le[64], bound[32];
 
 	for (size_t i = 0; i < s->bound_count; i++) {
 		cumulative += atomic_load_explicit(&s->buckets[i], memory_order_relaxed);
-		snprintf(le, sizeof(le), "le=\"%.17g\"", s->bounds[i]);
+		format_double(s->bounds[i], bound, sizeof(bound));
+		snprintf(le, sizeof(le), "le=\"%s\"", bound);
 		render_series_name(out, f->name, "_bucket", s->labels, le);
 		strbuf_appendf(out, " %llu\n", (unsigned long long)cumulative);
 	}

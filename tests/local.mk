@@ -25,3 +25,56 @@ endif
 # and link the common library and cmocka; programs set their own LDADD.
 LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/unit.h
+
+# Integration tests: real redis-server, mariadbd, nsd and Postfix started by
+# tests/integration/harness.py on loopback, driven through lr-probe and the
+# programs themselves.
+check_PROGRAMS += tests/integration/lr-probe
+EXTRA_DIST += tests/integration
+
+check-integration: $(check_PROGRAMS) $(sbin_PROGRAMS)
+	$(PYTHON3) $(top_srcdir)/tests/integration/run.py \
+		--srcdir=$(abs_top_srcdir) --builddir=$(abs_top_builddir) $(INTEGRATION_ARGS)
+
+.PHONY: check-integration
+
+# Fuzz targets (configure CC=clang --enable-fuzzing). "make fuzz" runs each
+# for FUZZ_SECONDS; "make fuzz-regress" replays the seed corpora only (CI).
+FUZZ_TARGETS = \
+	tests/fuzz/fuzz_addr \
+	tests/fuzz/fuzz_cidr \
+	tests/fuzz/fuzz_dns_rdata \
+	tests/fuzz/fuzz_netstring
+EXTRA_DIST += tests/fuzz
+CLEANFILES += -r fuzz-scratch
+FUZZ_SECONDS = 60
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+tests_fuzz_fuzz_addr_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_cidr_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_dns_rdata_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_netstring_LDFLAGS = -fsanitize=fuzzer
+endif
+
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t##*/fuzz_}; work=fuzz-corpus/$$name; mkdir -p $$work; \
+		echo "fuzzing $$name for $(FUZZ_SECONDS) s"; \
+		./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$work \
+			$(abs_top_srcdir)/tests/fuzz/corpus/$$name || exit 1; \
+	done
+
+# Replays the seeds, then 20000 mutations of them; new inputs go to a
+# scratch directory (libFuzzer writes into the first corpus it is given).
+fuzz-regress: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t##*/fuzz_}; scratch=fuzz-scratch/$$name; \
+		rm -rf $$scratch; mkdir -p $$scratch; \
+		./$$t -runs=20000 -seed=1 $$scratch $(abs_top_srcdir)/tests/fuzz/corpus/$$name \
+			> fuzz-scratch/$$name.log 2>&1 || \
+			{ cat fuzz-scratch/$$name.log; echo "fuzz-regress: $$name failed"; exit 1; }; \
+		echo "fuzz-regress: $$name ok ($$(ls $(abs_top_srcdir)/tests/fuzz/corpus/$$name | wc -l) seeds)"; \
+	done
+
+.PHONY: fuzz fuzz-regress

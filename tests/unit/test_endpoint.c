@@ -30,6 +30,11 @@ static const struct {
 	{ "::1:6379", -1, NULL, 0 },
 	{ "[::1]6379", -1, NULL, 0 },
 	{ ":6379", -1, NULL, 0 },
+	{ "[[2]:9", -1, NULL, 0 },		/* found by fuzz_cidr */
+	{ "inet:unix:4", 0, "inet:unix:4", 0 },	/* found by fuzz_cidr */
+	{ "inet:inet:4", 0, "inet:inet:4", 0 },	/* found by fuzz_cidr */
+	{ "[192.0.2.1]:9", -1, NULL, 0 },
+	{ "bad host:9", -1, NULL, 0 },
 	{ "unix:/a/very/long/path/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
 	  -1, NULL, 0 },
 };

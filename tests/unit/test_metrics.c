@@ -35,9 +35,9 @@ static void test_render(void **state)
 		"# HELP lookup_seconds latency\n"
 		"# TYPE lookup_seconds histogram\n"
 		"lookup_seconds_bucket{map=\"forward\",le=\"0.01\"} 1\n"
-		"lookup_seconds_bucket{map=\"forward\",le=\"0.10000000000000001\"} 2\n"
+		"lookup_seconds_bucket{map=\"forward\",le=\"0.1\"} 2\n"
 		"lookup_seconds_bucket{map=\"forward\",le=\"+Inf\"} 3\n"
-		"lookup_seconds_sum{map=\"forward\"} 3.0550000000000002\n"
+		"lookup_seconds_sum{map=\"forward\"} 3.055\n"
 		"lookup_seconds_count{map=\"forward\"} 3\n");
 	strbuf_release(&out);
 	metrics_free(&m);

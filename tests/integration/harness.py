@@ -1,0 +1,479 @@
+"""harness.py - real services on loopback for the integration tests.
+
+Starts redis-server, mariadbd (temporary datadir), nsd (test zones) and a
+private Postfix instance (own config and queue directory, relaying to
+smtp-sink), each on a free loopback port, and tears all of it down on exit,
+also after a failure or a signal. The harness makes itself a child
+subreaper, so processes that daemonize (Postfix's master) stay its
+descendants and are found and stopped; `Stack.leftovers()` lists anything
+still alive that belongs to the stack, and the runner fails when there is.
+
+Nothing here mocks a service: tests talk to the real thing.
+"""
+
+import contextlib
+import ctypes
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def set_subreaper():
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except OSError:
+        pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise TimeoutError("timed out waiting for " + what)
+
+
+def port_open(port, host="127.0.0.1"):
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        return True
+    return False
+
+
+def udp_dns_answers(port):
+    """True when something answers a DNS query on 127.0.0.1:port."""
+    query = bytes.fromhex("abcd01000001000000000000") + b"\x00" + b"\x00\x06\x00\x01"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.2)
+        try:
+            s.sendto(query, ("127.0.0.1", port))
+            return len(s.recv(512)) >= 12
+        except OSError:
+            return False
+
+
+def libconfig_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(libconfig_value(x) for x in v) + " ]" if v else "[]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_config(sections):
+    out = []
+    for name, options in sections.items():
+        out.append("%s = {" % name)
+        for key, value in options.items():
+            out.append("\t%s = %s;" % (key, libconfig_value(value)))
+        out.append("};")
+    return "\n".join(out) + "\n"
+
+
+def write_secret(path, secret):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+
+
+class Service:
+    """One process (or process group) the stack started."""
+
+    def __init__(self, name, argv, log_path, env=None, cwd=None):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True,
+                                     env=env, cwd=cwd)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def signal(self, sig):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+
+    def stop(self, timeout=10):
+        if self.alive():
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.proc.wait(5)
+        self.signal(signal.SIGKILL)  # anything left in its group
+        self.log.close()
+
+    def kill(self):
+        self.signal(signal.SIGKILL)
+        self.proc.wait(5)
+        self.log.close()
+
+
+class Stack:
+    def __init__(self, builddir, srcdir, keep=False):
+        set_subreaper()
+        self.builddir = builddir
+        self.srcdir = srcdir
+        self.keep = keep
+        self.dir = tempfile.mkdtemp(prefix="lr-it-")
+        os.chmod(self.dir, 0o755)
+        self.services = {}
+        self.redis_port = None
+        self.redis_password = None
+        self.mariadb_socket = None
+        self.mariadb_port = None
+        self.db_name = "limristem_test"
+        self.dns_port = None
+        self.zones = {}
+        self.postfix = None
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def _start(self, name, argv, **kw):
+        svc = Service(name, argv, self.path(name + ".log"), **kw)
+        self.services[name] = svc
+        return svc
+
+    # --- Redis ---------------------------------------------------------
+
+    def start_redis(self):
+        """Starts redis-server (same port and password on a restart)."""
+        if self.redis_port is None:
+            self.redis_port = free_port()
+            self.redis_password = secrets.token_hex(16)
+            write_secret(self.path("redis.password"), self.redis_password)
+            os.makedirs(self.path("redis"), exist_ok=True)
+        conf = self.path("redis.conf")
+        with open(conf, "w") as f:
+            f.write("port %d\nbind 127.0.0.1\ndir %s\nsave \"\"\nappendonly no\n"
+                    "daemonize no\nrequirepass %s\nunixsocket %s\nunixsocketperm 700\n"
+                    % (self.redis_port, self.path("redis"), self.redis_password,
+                       self.path("redis.sock")))
+        self._start("redis", ["redis-server", conf])
+        wait_for(lambda: port_open(self.redis_port), 10, "redis-server")
+
+    def stop_redis(self, kill=True):
+        svc = self.services.pop("redis")
+        svc.kill() if kill else svc.stop()
+
+    # --- MariaDB -------------------------------------------------------
+
+    def start_mariadb(self):
+        datadir = self.path("mariadb")
+        first = not os.path.isdir(datadir)
+        if first:
+            self.mariadb_socket = self.path("mariadb.sock")
+            self.mariadb_port = free_port()
+            subprocess.run(["mariadb-install-db", "--no-defaults", "--datadir=" + datadir,
+                            "--auth-root-authentication-method=normal", "--skip-test-db",
+                            "--user=" + self._user()],
+                           check=True, stdout=open(self.path("mariadb-install.log"), "wb"),
+                           stderr=subprocess.STDOUT)
+        self._start("mariadb", [
+            "mariadbd", "--no-defaults", "--user=" + self._user(), "--datadir=" + datadir,
+            "--socket=" + self.mariadb_socket, "--port=%d" % self.mariadb_port,
+            "--bind-address=127.0.0.1", "--pid-file=" + self.path("mariadb.pid"),
+            "--log-error=" + self.path("mariadb-error.log"), "--skip-log-bin",
+            "--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M",
+            "--innodb-flush-log-at-trx-commit=2", "--skip-name-resolve"])
+        wait_for(lambda: os.path.exists(self.mariadb_socket) and port_open(self.mariadb_port),
+                 30, "mariadbd")
+        if first:
+            self.db_password = secrets.token_hex(16)
+            write_secret(self.path("db.password"), self.db_password)
+            self.mysql_root(
+                "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;"
+                "CREATE USER 'limristem'@'localhost' IDENTIFIED BY '%s';"
+                "CREATE USER 'limristem'@'127.0.0.1' IDENTIFIED BY '%s';"
+                "GRANT ALL ON %s.* TO 'limristem'@'localhost';"
+                "GRANT ALL ON %s.* TO 'limristem'@'127.0.0.1';"
+                % (self.db_name, self.db_password, self.db_password, self.db_name, self.db_name))
+
+    def stop_mariadb(self, kill=False):
+        svc = self.services.pop("mariadb")
+        svc.kill() if kill else svc.stop(30)
+
+    def mysql_root(self, sql, database=None):
+        argv = ["mariadb", "--no-defaults", "-S", self.mariadb_socket, "-u", "root", "-N", "-B"]
+        if database:
+            argv.append(database)
+        return subprocess.run(argv + ["-e", sql], check=True, capture_output=True,
+                              text=True).stdout
+
+    def reset_database(self):
+        self.mysql_root("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
+                        "COLLATE utf8mb4_unicode_ci;" % (self.db_name, self.db_name))
+
+    @staticmethod
+    def _user():
+        import pwd
+        return pwd.getpwuid(os.getuid()).pw_name
+
+    # --- DNS (nsd) -----------------------------------------------------
+
+    def start_dns(self, zones=None):
+        """Serves zones ({name: records in zone-file syntax}) with nsd."""
+        if zones:
+            self.zones.update(zones)
+        if self.dns_port is None:
+            self.dns_port = free_port()
+        zdir = self.path("zones")
+        os.makedirs(zdir, exist_ok=True)
+        conf = ["server:", "  ip-address: 127.0.0.1@%d" % self.dns_port, '  username: ""',
+                '  chroot: ""', '  zonesdir: "%s"' % zdir, '  database: ""',
+                '  zonelistfile: "%s/zone.list"' % zdir, '  xfrdfile: "%s/xfrd.state"' % zdir,
+                '  xfrdir: "%s"' % zdir, '  pidfile: "%s/nsd.pid"' % zdir,
+                '  logfile: "%s"' % self.path("nsd-server.log"), "  server-count: 1",
+                "  verbosity: 2", "  refuse-any: yes", "remote-control:", "  control-enable: no"]
+        for name in sorted(self.zones):
+            self._write_zone(name)
+            conf += ["zone:", "  name: %s" % name, "  zonefile: %s.zone" % name]
+        with open(self.path("nsd.conf"), "w") as f:
+            f.write("\n".join(conf) + "\n")
+        self._start("nsd", ["nsd", "-d", "-c", self.path("nsd.conf")])
+        wait_for(lambda: udp_dns_answers(self.dns_port), 10, "nsd")
+
+    def _write_zone(self, name):
+        serial = int(time.time() * 10) % 4000000000
+        text = ("$ORIGIN %s.\n$TTL 300\n@ IN SOA ns.%s. hostmaster.%s. %d 3600 600 86400 60\n"
+                "@ IN NS ns.%s.\nns IN A 127.0.0.1\n%s\n"
+                % (name, name, name, serial, name, self.zones[name]))
+        with open(self.path("zones", name + ".zone"), "w") as f:
+            f.write(text)
+
+    def set_zone(self, name, records):
+        """Replaces a zone's records and restarts nsd to serve them."""
+        self.zones[name] = records
+        self.stop_dns(kill=False)
+        self.start_dns()
+
+    def stop_dns(self, kill=True):
+        svc = self.services.pop("nsd")
+        svc.kill() if kill else svc.stop()
+
+    # --- Postfix -------------------------------------------------------
+
+    def start_postfix(self, main_cf=None, master_cf_extra=""):
+        """A private Postfix instance that relays everything to smtp-sink.
+
+        Returns the SMTP port; messages the sink receives land in
+        self.path("sink") (one file each, envelope in X-Mail-Args and
+        X-Rcpt-Args headers)."""
+        if os.geteuid() != 0:
+            raise PermissionError("a Postfix instance needs root")
+        pf = self.path("postfix")
+        for d in ("etc", "spool", "data", "sink"):
+            os.makedirs(os.path.join(pf, d), exist_ok=True)
+        shutil.chown(os.path.join(pf, "data"), "postfix")
+        shutil.chown(os.path.join(pf, "sink"), "postfix")
+        smtp_port, sink_port = free_port(), free_port()
+        main = {
+            "compatibility_level": "3.6",
+            "config_directory": pf + "/etc",
+            "queue_directory": pf + "/spool",
+            "data_directory": pf + "/data",
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "myhostname": "mx.limristem.test",
+            "mydestination": "",
+            "mynetworks": "127.0.0.0/8",
+            "relayhost": "[127.0.0.1]:%d" % sink_port,
+            "smtpd_recipient_restrictions": "permit_mynetworks, reject",
+            "maillog_file": pf + "/maillog",
+            "maillog_file_prefixes": pf,
+            "smtp_host_lookup": "native",
+            "disable_dns_lookups": "yes",
+            "smtputf8_enable": "no",
+            "biff": "no",
+            "shlib_directory": "/usr/lib/postfix",
+        }
+        main.update(main_cf or {})
+        with open(os.path.join(pf, "etc", "main.cf"), "w") as f:
+            f.write("".join("%s = %s\n" % kv for kv in main.items()))
+        services = [
+            "127.0.0.1:%d inet n - n - - smtpd" % smtp_port,
+            "pickup unix n - n 60 1 pickup", "cleanup unix n - n - 0 cleanup",
+            "qmgr unix n - n 300 1 qmgr", "rewrite unix - - n - - trivial-rewrite",
+            "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce",
+            "trace unix - - n - 0 bounce", "verify unix - - n - 1 verify",
+            "flush unix n - n 1000? 0 flush", "proxymap unix - - n - - proxymap",
+            "smtp unix - - n - - smtp", "relay unix - - n - - smtp",
+            "showq unix n - n - - showq", "error unix - - n - - error",
+            "retry unix - - n - - error", "discard unix - - n - - discard",
+            "local unix - n n - - local", "virtual unix - n n - - virtual",
+            "lmtp unix - - n - - lmtp", "anvil unix - - n - 1 anvil",
+            "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd",
+        ]
+        with open(os.path.join(pf, "etc", "master.cf"), "w") as f:
+            f.write("\n".join(services) + "\n" + master_cf_extra)
+        self._start("smtp-sink", ["smtp-sink", "-u", "postfix", "-d", pf + "/sink/%Y%m%d%H%M%S.",
+                                  "127.0.0.1:%d" % sink_port, "100"])
+        wait_for(lambda: port_open(sink_port), 10, "smtp-sink")
+        subprocess.run(["postfix", "-c", pf + "/etc", "check"], check=True)
+        subprocess.run(["postfix", "-c", pf + "/etc", "start"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: port_open(smtp_port), 20, "postfix smtpd")
+        self.postfix = {"dir": pf, "smtp_port": smtp_port, "sink_port": sink_port}
+        return smtp_port
+
+    def sink_messages(self):
+        d = self.path("postfix", "sink")
+        out = []
+        for name in sorted(os.listdir(d)):
+            with open(os.path.join(d, name), "rb") as f:
+                out.append(f.read().decode("utf-8", "replace"))
+        return out
+
+    def stop_postfix(self):
+        if self.postfix is None:
+            return
+        pf = self.postfix["dir"]
+        subprocess.run(["postfix", "-c", pf + "/etc", "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        pidfile = os.path.join(pf, "spool", "pid", "master.pid")
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(open(pidfile).read().strip())
+            with contextlib.suppress(TimeoutError):
+                wait_for(lambda: not os.path.exists("/proc/%d" % pid) or _is_zombie(pid), 10,
+                         "postfix master to exit")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.postfix = None
+        if "smtp-sink" in self.services:
+            self.services.pop("smtp-sink").stop()
+
+    # --- configuration for our programs ---------------------------------
+
+    def config(self, extra=None, redis=True, database=True, dns=True):
+        """Writes a limristem.conf pointing at the running services; returns its path."""
+        sections = {"log": {"level": "debug", "syslog": False, "stderr": True}}
+        if redis and self.redis_port:
+            sections["redis"] = {"address": "127.0.0.1:%d" % self.redis_port,
+                                 "password_file": self.path("redis.password"),
+                                 "connect_timeout": "300ms", "command_timeout": "300ms",
+                                 "reconnect_max": "500ms", "key_prefix": "lrtest:"}
+        if database and self.mariadb_socket:
+            sections["database"] = {"address": "unix:" + self.mariadb_socket,
+                                    "name": self.db_name, "user": "limristem",
+                                    "password_file": self.path("db.password"),
+                                    "reconnect_max": "500ms"}
+        if dns and self.dns_port:
+            sections["dns"] = {"upstream": ["127.0.0.1:%d" % self.dns_port], "timeout": "2s"}
+        for name, options in (extra or {}).items():
+            sections.setdefault(name, {}).update(options)
+        path = self.path("limristem-%d.conf" % len(os.listdir(self.dir)))
+        with open(path, "w") as f:
+            f.write(render_config(sections))
+        return path
+
+    # --- teardown ---------------------------------------------------------
+
+    def leftovers(self):
+        """Live processes (not zombies) that mention the stack's directory
+        or are our children; empty once teardown worked."""
+        found = []
+        me = os.getpid()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == me:
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            state, ppid = stat[0], int(stat[1])
+            if state == "Z":
+                continue
+            if self.dir in cmdline or ppid == me:
+                found.append("%s %s" % (pid, cmdline.strip()))
+        return found
+
+    def teardown(self):
+        with contextlib.suppress(Exception):
+            self.stop_postfix()
+        for name in list(self.services):
+            with contextlib.suppress(Exception):
+                self.services.pop(name).stop()
+        reap_children()
+        with contextlib.suppress(TimeoutError):
+            wait_for(lambda: not self.leftovers(), 10, "stray processes to exit")
+        for line in self.leftovers():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+        reap_children()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def reap_children():
+    """Collects exited orphans that were reparented to us (the subreaper)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+# --- the runner's shared stack and helpers for tests ----------------------
+
+_stack = None
+
+
+def set_stack(stack):
+    global _stack
+    _stack = stack
+
+
+def stack():
+    """The stack of this run; services start on first use."""
+    return _stack
+
+
+def probe_path():
+    return os.path.join(_stack.builddir, "tests", "integration", "lr-probe")
+
+
+def probe(conf, *args, timeout=60):
+    """Runs lr-probe -c conf args...; returns the CompletedProcess (text)."""
+    argv = [probe_path()] + (["-c", conf] if conf else []) + [str(a) for a in args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+
+def probe_background(conf, *args):
+    argv = [probe_path()] + (["-c", conf] if conf else []) + [str(a) for a in args]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            bufsize=1)
