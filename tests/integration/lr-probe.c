@@ -456,10 +456,12 @@ int main(int argc, char **argv)
 	}
 	log_apply_settings(&settings.common.log, "lr-probe", true);
 	start_ms = clock_monotonic_ms();
-	ret = usage();
+	ret = -1;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			ret = commands[i].fn(argc - optind - 1, argv + optind + 1);
+	if (ret < 0)
+		ret = usage();
 	config_free(sections, &settings);
 	return ret;
 }
