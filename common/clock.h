@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 int64_t clock_monotonic_ms(void);
+/* Nanoseconds, for latency measurements. */
+int64_t clock_monotonic_ns(void);
 /* Seconds since the epoch, plus the offset set below. */
 int64_t clock_wall_s(void);
 /* Adds seconds to every later clock_wall_s() in this process (tests). */

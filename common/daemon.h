@@ -31,30 +31,31 @@ struct daemon_settings {
 	long long shutdown_timeout_ms;
 };
 
-/* Option table entries for struct daemon_settings at member of type; put
+/* Option table entries for the struct daemon_settings at member of struct
+ * owner; put
  * inside a program section's table. listen_default is in file syntax. */
-#define DAEMON_CONFIG_OPTIONS(type, member, listen_default, metrics_default) \
-	{ .name = "user", .type = CONFIG_STRING, .offset = offsetof(type, member.user), \
+#define DAEMON_CONFIG_OPTIONS(owner, member, listen_default, metrics_default) \
+	{ .name = "user", .type = CONFIG_STRING, .offset = offsetof(owner, member.user), \
 	  .default_value = "\"limristem\"", .max = 32, \
 	  .help = "user to run as after binding sockets; empty keeps the current user" }, \
-	{ .name = "group", .type = CONFIG_STRING, .offset = offsetof(type, member.group), \
+	{ .name = "group", .type = CONFIG_STRING, .offset = offsetof(owner, member.group), \
 	  .default_value = "\"\"", .max = 32, .help = "group to run as; empty for the user's group" }, \
-	{ .name = "pid_file", .type = CONFIG_STRING, .offset = offsetof(type, member.pid_file), \
+	{ .name = "pid_file", .type = CONFIG_STRING, .offset = offsetof(owner, member.pid_file), \
 	  .default_value = "\"\"", .max = 4095, .help = "pid file; empty for none (systemd)" }, \
-	{ .name = "listen", .type = CONFIG_ENDPOINT_LIST, .offset = offsetof(type, member.listen), \
+	{ .name = "listen", .type = CONFIG_ENDPOINT_LIST, .offset = offsetof(owner, member.listen), \
 	  .default_value = listen_default, .flags = CONFIG_REQUIRED, \
 	  .help = "sockets to serve: \"unix:/path\" or \"127.0.0.1:port\"" }, \
-	{ .name = "socket_mode", .type = CONFIG_MODE, .offset = offsetof(type, member.socket_mode), \
+	{ .name = "socket_mode", .type = CONFIG_MODE, .offset = offsetof(owner, member.socket_mode), \
 	  .default_value = "\"0660\"", .help = "permissions of unix sockets" }, \
-	{ .name = "socket_owner", .type = CONFIG_STRING, .offset = offsetof(type, member.socket_owner), \
+	{ .name = "socket_owner", .type = CONFIG_STRING, .offset = offsetof(owner, member.socket_owner), \
 	  .default_value = "\"\"", .max = 32, .help = "owner of unix sockets; empty for the service user" }, \
-	{ .name = "socket_group", .type = CONFIG_STRING, .offset = offsetof(type, member.socket_group), \
+	{ .name = "socket_group", .type = CONFIG_STRING, .offset = offsetof(owner, member.socket_group), \
 	  .default_value = "\"postfix\"", .max = 32, .help = "group of unix sockets (Postfix must connect)" }, \
-	{ .name = "metrics_listen", .type = CONFIG_ENDPOINT, .offset = offsetof(type, member.metrics_listen), \
+	{ .name = "metrics_listen", .type = CONFIG_ENDPOINT, .offset = offsetof(owner, member.metrics_listen), \
 	  .default_value = metrics_default, .flags = CONFIG_LOCAL, \
 	  .help = "loopback host:port for Prometheus metrics at /metrics; empty for none" }, \
 	{ .name = "shutdown_timeout", .type = CONFIG_DURATION, \
-	  .offset = offsetof(type, member.shutdown_timeout_ms), .default_value = "\"10s\"", \
+	  .offset = offsetof(owner, member.shutdown_timeout_ms), .default_value = "\"10s\"", \
 	  .min = 0, .max = 600000, .help = "time in-flight requests get to finish on SIGTERM" }
 
 /* Looks up user and group (names or numbers). 0, or -1 with err. */

@@ -14,6 +14,7 @@ common_liblimristem_a_SOURCES = \
 	common/dns.c common/dns.h \
 	common/dns_rdata.c common/dns_rdata.h \
 	common/dns_upstream.c common/dns_upstream.h \
+	common/domainset.c common/domainset.h \
 	common/endpoint.c common/endpoint.h \
 	common/log.c common/log.h \
 	common/metrics.c common/metrics.h \
@@ -24,7 +25,9 @@ common_liblimristem_a_SOURCES = \
 	common/redis_async.c common/redis_async.h \
 	common/redis_connect.c common/redis_connect.h \
 	common/secret.c common/secret.h \
+	common/server.c common/server.h \
 	common/settings.c common/settings.h \
 	common/sql_split.c common/sql_split.h \
 	common/strbuf.c common/strbuf.h \
+	common/strset.c common/strset.h \
 	common/xalloc.c common/xalloc.h

@@ -197,9 +197,9 @@ void metric_observe(struct metric *h, double value)
 	add_to_sum(h, value);
 }
 
-void metric_observe_since(struct metric *h, int64_t start_ms)
+void metric_observe_since(struct metric *h, int64_t start_ns)
 {
-	metric_observe(h, (double)(clock_monotonic_ms() - start_ms) / 1000.0);
+	metric_observe(h, (double)(clock_monotonic_ns() - start_ns) / 1e9);
 }
 
 /* The shortest of %.15g and %.17g that reads back as the same double:

@@ -40,8 +40,8 @@ void metric_inc(struct metric *c);
 void metric_add(struct metric *c, uint64_t n);
 void metric_set(struct metric *g, double value);
 void metric_observe(struct metric *h, double value);
-/* Observes the seconds since start_ms (a clock_monotonic_ms() value). */
-void metric_observe_since(struct metric *h, int64_t start_ms);
+/* Observes the seconds since start_ns (a clock_monotonic_ns() value). */
+void metric_observe_since(struct metric *h, int64_t start_ns);
 
 void metrics_render(const struct metrics *m, struct strbuf *out);
 

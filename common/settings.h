@@ -70,11 +70,11 @@ extern const char *const log_level_choices[];
 
 const char *dns_settings_check(const void *dns_settings);
 
-#define CONFIG_COMMON_SECTIONS(type, member) \
-	{ "log", log_options, offsetof(type, member.log), NULL }, \
-	{ "redis", redis_options, offsetof(type, member.redis), NULL }, \
-	{ "database", db_options, offsetof(type, member.database), NULL }, \
-	{ "dns", dns_options, offsetof(type, member.dns), dns_settings_check }
+#define CONFIG_COMMON_SECTIONS(owner, member) \
+	{ "log", log_options, offsetof(owner, member.log), NULL }, \
+	{ "redis", redis_options, offsetof(owner, member.redis), NULL }, \
+	{ "database", db_options, offsetof(owner, member.database), NULL }, \
+	{ "dns", dns_options, offsetof(owner, member.dns), dns_settings_check }
 
 /* Starts logging as the log section says. foreground adds stderr. */
 void log_apply_settings(const struct log_settings *s, const char *ident, bool foreground);

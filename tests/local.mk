@@ -14,6 +14,8 @@ UNIT_TESTS = \
 	tests/unit/test_misc \
 	tests/unit/test_netstring \
 	tests/unit/test_sql \
+	tests/unit/test_srs \
+	tests/unit/test_srsd \
 	tests/unit/test_strbuf
 
 if HAVE_CMOCKA
@@ -25,6 +27,10 @@ endif
 # and link the common library and cmocka; programs set their own LDADD.
 LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/unit.h
+tests_unit_test_srs_LDADD = srs/libsrs.a $(LDADD)
+tests_unit_test_srsd_LDADD = srs/libsrs.a $(LDADD)
+tests_unit_test_srsd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
+tests_unit_test_srs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
 
 # Integration tests: real redis-server, mariadbd, nsd and Postfix started by
 # tests/integration/harness.py on loopback, driven through lr-probe and the

@@ -364,6 +364,26 @@ class Stack:
         if "smtp-sink" in self.services:
             self.services.pop("smtp-sink").stop()
 
+    # --- our daemons ---------------------------------------------------
+
+    def start_daemon(self, name, relpath, conf, ready, extra_args=()):
+        """Starts build/relpath -f -c conf and waits until ready() is true."""
+        argv = [os.path.join(self.builddir, relpath), "-f", "-c", conf] + list(extra_args)
+        svc = self._start(name, argv)
+        try:
+            wait_for(lambda: ready() or not svc.alive(), 20, name)
+        except TimeoutError:
+            pass
+        if not svc.alive() or not ready():
+            self.services.pop(name).stop()
+            with open(svc.log_path, errors="replace") as f:
+                raise RuntimeError("%s did not start:\n%s" % (name, f.read()[-3000:]))
+        return svc
+
+    def daemon_log(self, name):
+        with open(self.path(name + ".log"), errors="replace") as f:
+            return f.read()
+
     # --- configuration for our programs ---------------------------------
 
     def config(self, extra=None, redis=True, database=True, dns=True):
