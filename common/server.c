@@ -10,6 +10,7 @@
 #include <event2/listener.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -256,8 +257,20 @@ size_t server_connection_count(const struct server *s)
 	return s->conn_count;
 }
 
+/* With nothing queued, the reply goes straight to the socket: most answers
+ * fit, and libevent then need not add and remove write interest (two
+ * epoll_ctl calls) for every request. What does not fit is queued. */
 void server_conn_write(struct server_conn *c, const void *data, size_t len)
 {
+	if (output_empty(c)) {
+		ssize_t n = send(bufferevent_getfd(c->bev), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == (ssize_t)len)
+			return;
+		if (n > 0) {
+			data = (const char *)data + n;
+			len -= (size_t)n;
+		}
+	}
 	bufferevent_write(c->bev, data, len);
 }
 

@@ -35,6 +35,33 @@ def show(title, output):
         say("    " + line)
 
 
+SRS_DOMAIN = "srs.demo.limristem.example"
+
+
+def start_srsd(stack):
+    secrets = stack.path("srs.secrets")
+    harness.write_secret(secrets, "demo-secret-change-me")
+    sock = stack.path("srsd.sock")
+    conf = stack.config({"srsd": {"domain": SRS_DOMAIN, "secrets_file": secrets, "user": "",
+                                  "socket_group": "postfix", "listen": ["unix:" + sock]}},
+                        redis=False, dns=False)
+    stack.start_daemon("srsd", "srs/limristem-srsd", conf, lambda: os.path.exists(sock))
+    return sock
+
+
+def relay(stack, smtp, sender, rcpt, subject):
+    """Sends through Postfix, shows the envelope the sink got, returns its sender."""
+    subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp, "--from", sender or "<>", "--to", rcpt,
+                    "--header", "Subject: " + subject], capture_output=True, text=True)
+
+    def arrived():
+        return [m for m in stack.sink_messages() if "Subject: " + subject in m]
+    harness.wait_for(arrived, 20, subject)
+    envelope = [l for l in arrived()[0].splitlines() if l.startswith(("X-Mail-Args", "X-Rcpt-Args"))]
+    show("sent MAIL FROM:<%s> RCPT TO:<%s>, relayed as:" % (sender, rcpt), "\n".join(envelope))
+    return envelope[0].split()[1].strip("<>")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--srcdir", required=True)
@@ -54,18 +81,29 @@ def main():
         say("  mariadbd        %s, database %s" % (stack.mariadb_socket, stack.db_name))
         stack.start_dns({"demo.limristem.example": DEMO_ZONE})
         say("  nsd             127.0.0.1:%d serving demo.limristem.example" % stack.dns_port)
-        smtp = stack.start_postfix()
+        conf = stack.config()
+        r = harness.probe(conf, "migrate", os.path.join(args.srcdir, "sql", "migrations"))
+        harness.probe(conf, "sql", "INSERT INTO domains (name, description) VALUES (?, ?)",
+                      "demo.limristem.example", "the demo domain")
+        srsd_sock = start_srsd(stack)
+        say("  limristem-srsd  %s (SRS domain %s)" % (srsd_sock, SRS_DOMAIN))
+        aliases = stack.path("virtual_aliases")
+        with open(aliases, "w") as f:
+            f.write("forward@demo.limristem.example  friend@elsewhere.example\n")
+        smtp = stack.start_postfix({
+            "virtual_alias_domains": "demo.limristem.example",
+            "virtual_alias_maps": "texthash:" + aliases,
+            "sender_canonical_maps": "socketmap:unix:%s:forward" % srsd_sock,
+            "sender_canonical_classes": "envelope_sender",
+            "recipient_canonical_maps": "socketmap:unix:%s:reverse" % srsd_sock,
+            "recipient_canonical_classes": "envelope_recipient, header_recipient"})
         say("  postfix         127.0.0.1:%d (relays to smtp-sink 127.0.0.1:%d)"
             % (smtp, stack.postfix["sink_port"]))
-        conf = stack.config()
         say("  configuration   %s" % conf)
         say()
 
         say("1. The schema, applied by the migration runner:")
-        r = harness.probe(conf, "migrate", os.path.join(args.srcdir, "sql", "migrations"))
         show("migrate:", r.stdout + r.stderr)
-        harness.probe(conf, "sql", "INSERT INTO domains (name, description) VALUES (?, ?)",
-                      "demo.limristem.example", "the demo domain")
         harness.probe(conf, "sql", "INSERT INTO accounts (local_part, domain, quota_mb) "
                       "VALUES (?, ?, ?)", "alice", "demo.limristem.example", "int:1024")
         r = harness.probe(conf, "sql", "SELECT email, maildir, quota_mb FROM accounts")
@@ -87,17 +125,14 @@ def main():
         show("INCR three times:", r.stdout)
         say()
 
-        say("4. Postfix accepting a message and relaying it:")
-        r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp, "--from",
-                            "someone@elsewhere.example", "--to", "alice@demo.limristem.example",
-                            "--header", "Subject: hello from the demo", "--body", "Hello!"],
-                           capture_output=True, text=True)
-        say("  swaks: %s" % ("sent" if r.returncode == 0 else "failed:\n" + r.stdout))
-        harness.wait_for(lambda: stack.sink_messages(), 20, "the relayed message")
-        envelope = [l for l in stack.sink_messages()[0].splitlines() if l.startswith("X-")]
-        show("received by the sink:", "\n".join(envelope))
+        say("4. Forwarding with SRS: mail to forward@demo.limristem.example goes on to")
+        say("   friend@elsewhere.example; limristem-srsd rewrites its envelope sender:")
+        srs_sender = relay(stack, smtp, "someone@origin.example", "forward@demo.limristem.example",
+                           "forwarded by the demo")
+        say("   and a bounce sent to that address goes back to the original sender:")
+        relay(stack, smtp, "", srs_sender, "bounce of the demo")
         say()
-        say("The daemons (milter, policyd, srsd) and mailadm join this demo as they are built.")
+        say("The milter, policyd and mailadm join this demo as they are built.")
         if args.once:
             return 0
         say("Everything is running. Press Ctrl-C to stop it all.")

@@ -50,7 +50,9 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_addr \
 	tests/fuzz/fuzz_cidr \
 	tests/fuzz/fuzz_dns_rdata \
-	tests/fuzz/fuzz_netstring
+	tests/fuzz/fuzz_netstring \
+	tests/fuzz/fuzz_socketmap \
+	tests/fuzz/fuzz_srs
 EXTRA_DIST += tests/fuzz
 CLEANFILES += -r fuzz-scratch
 FUZZ_SECONDS = 60
@@ -61,6 +63,12 @@ tests_fuzz_fuzz_addr_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_cidr_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_dns_rdata_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_netstring_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_socketmap_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_socketmap_LDADD = srs/libsrs.a $(LDADD)
+tests_fuzz_fuzz_socketmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
+tests_fuzz_fuzz_srs_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_srs_LDADD = srs/libsrs.a $(LDADD)
+tests_fuzz_fuzz_srs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
 endif
 
 fuzz: $(FUZZ_TARGETS)
@@ -84,3 +92,18 @@ fuzz-regress: $(FUZZ_TARGETS)
 	done
 
 .PHONY: fuzz fuzz-regress
+
+# Benchmarks ("make bench"): our daemons side by side with the Debian tools
+# they replace, on the same machine and run. Not part of "make check".
+EXTRA_PROGRAMS = tests/bench/lookup-bench
+tests_bench_lookup_bench_LDADD = $(PTHREAD_LIBS)
+EXTRA_DIST += tests/bench
+BENCH_SECONDS = 5
+BENCH_ROUNDS = 3
+
+bench: tests/bench/lookup-bench srs/limristem-srsd
+	$(PYTHON3) $(top_srcdir)/tests/bench/srsd_bench.py --srcdir=$(abs_top_srcdir) \
+		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
+
+CLEANFILES += $(EXTRA_PROGRAMS)
+.PHONY: bench

@@ -173,7 +173,7 @@ class SrsdPostfixTest(unittest.TestCase):
         self.addCleanup(stack.stop_postfix)
 
         def send(sender, rcpt, subject):
-            r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp, "--from", sender,
+            r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp, "--from", sender or "<>",
                                 "--to", rcpt, "--header", "Subject: " + subject],
                                capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 0, r.stdout)
@@ -196,6 +196,7 @@ class SrsdPostfixTest(unittest.TestCase):
         send("", srs_sender, "bounce")
         harness.wait_for(lambda: message("bounce"), 20, "the bounce")
         self.assertIn("<origin@sender.example>", header(message("bounce"), "X-Rcpt-Args"))
+        self.assertEqual(header(message("bounce"), "X-Mail-Args"), "<>")
 
         # a forged SRS address is not reversed: Postfix relays it as is
         # (and the SRS domain's own MX would bounce it); it never reaches
