@@ -14,12 +14,9 @@
 #include "secret.h"
 #include "xalloc.h"
 
-int secret_read_file(const char *path, char **secret_r, char *err, size_t errlen)
+int secret_open(const char *path, char *err, size_t errlen)
 {
-	char buf[SECRET_FILE_MAX + 1];
 	struct stat st;
-	ssize_t n;
-	size_t len;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
@@ -32,11 +29,23 @@ int secret_read_file(const char *path, char **secret_r, char *err, size_t errlen
 		return -1;
 	}
 	if (st.st_mode & S_IROTH) {
-		snprintf(err, errlen, "%s: readable by others; refusing a secret in it (chmod o-rwx %s)",
+		snprintf(err, errlen, "%s: readable by others; refusing the secret in it (chmod o-rwx %s)",
 			 path, path);
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int secret_read_file(const char *path, char **secret_r, char *err, size_t errlen)
+{
+	char buf[SECRET_FILE_MAX + 1];
+	ssize_t n;
+	size_t len;
+	int fd = secret_open(path, err, errlen);
+
+	if (fd < 0)
+		return -1;
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0 || n > SECRET_FILE_MAX) {

@@ -11,6 +11,10 @@
 
 #define SECRET_FILE_MAX 4096
 
+/* Opens a file that holds secrets: a regular file others cannot read.
+ * Returns the descriptor, or -1 with err filled. */
+int secret_open(const char *path, char *err, size_t errlen);
+
 /* Returns 0 and a malloc'ed string in *secret_r, or -1 with err filled. */
 int secret_read_file(const char *path, char **secret_r, char *err, size_t errlen);
 /* Overwrites and frees the secret; *secret is NULL afterwards. */

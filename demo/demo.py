@@ -49,15 +49,11 @@ def start_srsd(stack):
     return sock
 
 
-def relay(stack, smtp, sender, rcpt, subject):
+def relay(stack, sender, rcpt, subject):
     """Sends through Postfix, shows the envelope the sink got, returns its sender."""
-    subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp, "--from", sender or "<>", "--to", rcpt,
-                    "--header", "Subject: " + subject], capture_output=True, text=True)
-
-    def arrived():
-        return [m for m in stack.sink_messages() if "Subject: " + subject in m]
-    harness.wait_for(arrived, 20, subject)
-    envelope = [l for l in arrived()[0].splitlines() if l.startswith(("X-Mail-Args", "X-Rcpt-Args"))]
+    stack.send_mail(sender, rcpt, subject)
+    message = stack.sink_message(subject)
+    envelope = [l for l in message.splitlines() if l.startswith(("X-Mail-Args", "X-Rcpt-Args"))]
     show("sent MAIL FROM:<%s> RCPT TO:<%s>, relayed as:" % (sender, rcpt), "\n".join(envelope))
     return envelope[0].split()[1].strip("<>")
 
@@ -90,13 +86,9 @@ def main():
         aliases = stack.path("virtual_aliases")
         with open(aliases, "w") as f:
             f.write("forward@demo.limristem.example  friend@elsewhere.example\n")
-        smtp = stack.start_postfix({
+        smtp = stack.start_postfix(dict({
             "virtual_alias_domains": "demo.limristem.example",
-            "virtual_alias_maps": "texthash:" + aliases,
-            "sender_canonical_maps": "socketmap:unix:%s:forward" % srsd_sock,
-            "sender_canonical_classes": "envelope_sender",
-            "recipient_canonical_maps": "socketmap:unix:%s:reverse" % srsd_sock,
-            "recipient_canonical_classes": "envelope_recipient, header_recipient"})
+            "virtual_alias_maps": "texthash:" + aliases}, **harness.srs_canonical_maps(srsd_sock)))
         say("  postfix         127.0.0.1:%d (relays to smtp-sink 127.0.0.1:%d)"
             % (smtp, stack.postfix["sink_port"]))
         say("  configuration   %s" % conf)
@@ -127,10 +119,10 @@ def main():
 
         say("4. Forwarding with SRS: mail to forward@demo.limristem.example goes on to")
         say("   friend@elsewhere.example; limristem-srsd rewrites its envelope sender:")
-        srs_sender = relay(stack, smtp, "someone@origin.example", "forward@demo.limristem.example",
+        srs_sender = relay(stack, "someone@origin.example", "forward@demo.limristem.example",
                            "forwarded by the demo")
         say("   and a bounce sent to that address goes back to the original sender:")
-        relay(stack, smtp, "", srs_sender, "bounce of the demo")
+        relay(stack, "", srs_sender, "bounce of the demo")
         say()
         say("The milter, policyd and mailadm join this demo as they are built.")
         if args.once:

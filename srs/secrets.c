@@ -7,14 +7,11 @@
  */
 #include "autoconfig.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "secret.h"
 #include "srsd.h"
 #include "xalloc.h"
 
@@ -32,23 +29,12 @@ void srs_keys_clear(struct srs_keys *keys)
 
 static int read_secrets(const char *path, struct srs_keys *keys, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = secret_open(path, err, errlen);
 	char line[SECRET_LINE_MAX];
-	struct stat st;
 	FILE *fp;
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0)
 		return -1;
-	}
-	if (st.st_mode & S_IROTH) {
-		snprintf(err, errlen, "%s: readable by others; refusing the secrets in it (chmod o-rwx %s)",
-			 path, path);
-		close(fd);
-		return -1;
-	}
 	fp = fdopen(fd, "r");
 	keys->secrets = xcalloc(SRS_SECRETS_MAX, sizeof(char *));
 	while (fgets(line, sizeof(line), fp) != NULL && keys->count < SRS_SECRETS_MAX) {

@@ -220,6 +220,18 @@ class Stack:
         return subprocess.run(argv + ["-e", sql], check=True, capture_output=True,
                               text=True).stdout
 
+    def fresh_database(self):
+        """A running MariaDB with an empty database, migrated to the newest
+        schema; returns the configuration path used to migrate."""
+        if "mariadb" not in self.services:
+            self.start_mariadb()
+        self.reset_database()
+        conf = self.config()
+        r = probe(conf, "migrate", os.path.join(self.srcdir, "sql", "migrations"))
+        if r.returncode != 0:
+            raise RuntimeError("migration failed: " + r.stdout + r.stderr)
+        return conf
+
     def reset_database(self):
         self.mysql_root("DROP DATABASE IF EXISTS %s; CREATE DATABASE %s CHARACTER SET utf8mb4 "
                         "COLLATE utf8mb4_unicode_ci;" % (self.db_name, self.db_name))
@@ -338,6 +350,21 @@ class Stack:
         self.postfix = {"dir": pf, "smtp_port": smtp_port, "sink_port": sink_port}
         return smtp_port
 
+    def send_mail(self, sender, rcpt, subject, body="Hello."):
+        """Sends one message through the Postfix instance with swaks ("" is
+        the null sender); returns swaks' CompletedProcess."""
+        return subprocess.run(["swaks", "--server", "127.0.0.1:%d" % self.postfix["smtp_port"],
+                               "--from", sender or "<>", "--to", rcpt, "--header",
+                               "Subject: " + subject, "--body", body],
+                              capture_output=True, text=True, timeout=60)
+
+    def sink_message(self, subject, timeout=20):
+        """The message the sink received with this subject (waits for it)."""
+        def found():
+            return [m for m in self.sink_messages() if "Subject: " + subject in m]
+        wait_for(found, timeout, "the message '%s' at the sink" % subject)
+        return found()[0]
+
     def sink_messages(self):
         d = self.path("postfix", "sink")
         out = []
@@ -447,6 +474,24 @@ class Stack:
         reap_children()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def srs_canonical_maps(socket_path):
+    """The main.cf lines that wire limristem-srsd into Postfix."""
+    return {
+        "sender_canonical_maps": "socketmap:unix:%s:forward" % socket_path,
+        "sender_canonical_classes": "envelope_sender",
+        "recipient_canonical_maps": "socketmap:unix:%s:reverse" % socket_path,
+        "recipient_canonical_classes": "envelope_recipient, header_recipient",
+    }
+
+
+def header(message, name):
+    """The first header name: value of a message, without the name."""
+    for line in message.splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
 
 
 def _is_zombie(pid):

@@ -63,12 +63,7 @@ class ConstraintTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.stack = harness.stack()
-        if "mariadb" not in cls.stack.services:
-            cls.stack.start_mariadb()
-        cls.stack.reset_database()
-        cls.conf = cls.stack.config()
-        r = harness.probe(cls.conf, "migrate", os.path.join(cls.stack.srcdir, "sql", "migrations"))
-        assert r.returncode == 0, r.stdout + r.stderr
+        cls.conf = cls.stack.fresh_database()
         cls.sql("INSERT INTO domains (name) VALUES (?)", "example.org")
 
     @classmethod

@@ -11,8 +11,6 @@ import harness
 from srsclient import Socketmap, tcp_table
 from test_srsd import SRS_DOMAIN, start_srsd
 
-MIGRATIONS = "sql/migrations"
-
 
 class SrsdDatabaseTest(unittest.TestCase):
     """Local domains come from the domains table and follow its changes;
@@ -21,12 +19,7 @@ class SrsdDatabaseTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.stack = harness.stack()
-        if "mariadb" not in cls.stack.services:
-            cls.stack.start_mariadb()
-        cls.stack.reset_database()
-        conf = cls.stack.config()
-        r = harness.probe(conf, "migrate", os.path.join(cls.stack.srcdir, MIGRATIONS))
-        assert r.returncode == 0, r.stdout + r.stderr
+        cls.stack.fresh_database()
         cls.sql("INSERT INTO domains (name) VALUES ('first.limristem.example')")
 
     @classmethod
@@ -162,46 +155,31 @@ class SrsdPostfixTest(unittest.TestCase):
         aliases = stack.path("virtual_aliases")
         with open(aliases, "w") as f:
             f.write("fwd@local.limristem.example  someone@elsewhere.example\n")
-        smtp = stack.start_postfix({
+        stack.start_postfix(dict({
             "virtual_alias_domains": "local.limristem.example",
-            "virtual_alias_maps": "texthash:" + aliases,
-            "sender_canonical_maps": "socketmap:unix:%s:forward" % sock,
-            "sender_canonical_classes": "envelope_sender",
-            "recipient_canonical_maps": "socketmap:unix:%s:reverse" % sock,
-            "recipient_canonical_classes": "envelope_recipient, header_recipient",
-        })
+            "virtual_alias_maps": "texthash:" + aliases}, **harness.srs_canonical_maps(sock)))
         self.addCleanup(stack.stop_postfix)
 
         def send(sender, rcpt, subject):
-            r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % smtp, "--from", sender or "<>",
-                                "--to", rcpt, "--header", "Subject: " + subject],
-                               capture_output=True, text=True, timeout=30)
+            r = stack.send_mail(sender, rcpt, subject)
             self.assertEqual(r.returncode, 0, r.stdout)
 
-        def message(subject):
-            found = [m for m in stack.sink_messages() if "Subject: " + subject in m]
-            return found[0] if found else None
-
-        def header(msg, name):
-            return [l for l in msg.splitlines() if l.startswith(name + ":")][0].split(": ", 1)[1]
-
+        header = harness.header
         send("origin@sender.example", "fwd@local.limristem.example", "forwarded")
-        harness.wait_for(lambda: message("forwarded"), 20, "the forwarded message")
-        fwd = message("forwarded")
+        fwd = stack.sink_message("forwarded")
         self.assertIn("<someone@elsewhere.example>", header(fwd, "X-Rcpt-Args"))
         srs_sender = header(fwd, "X-Mail-Args").split()[0].strip("<>")
         self.assertRegex(srs_sender, r"^SRS0=[^=]+=[A-Z2-7]{2}=sender\.example=origin@" +
                          SRS_DOMAIN.replace(".", r"\."))
 
         send("", srs_sender, "bounce")
-        harness.wait_for(lambda: message("bounce"), 20, "the bounce")
-        self.assertIn("<origin@sender.example>", header(message("bounce"), "X-Rcpt-Args"))
-        self.assertEqual(header(message("bounce"), "X-Mail-Args"), "<>")
+        bounce = stack.sink_message("bounce")
+        self.assertIn("<origin@sender.example>", header(bounce, "X-Rcpt-Args"))
+        self.assertEqual(header(bounce, "X-Mail-Args"), "<>")
 
         # a forged SRS address is not reversed: Postfix relays it as is
         # (and the SRS domain's own MX would bounce it); it never reaches
         # the address it pretends to stand for
         forged = srs_sender.replace("=sender.example=", "=victim.example=")
         send("", forged, "forged")
-        harness.wait_for(lambda: message("forged"), 20, "the forged bounce")
-        self.assertIn("<%s>" % forged, header(message("forged"), "X-Rcpt-Args"))
+        self.assertIn("<%s>" % forged, header(stack.sink_message("forged"), "X-Rcpt-Args"))
