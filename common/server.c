@@ -27,6 +27,7 @@ struct server_conn {
 	int holds;
 	bool closing;		/* close once the output is sent */
 	bool paused;		/* input not read until the output drains */
+	bool in_handler;	/* inside on_input: freeing waits until it returns */
 	struct server_conn *prev, *next;
 };
 
@@ -101,13 +102,21 @@ static bool output_empty(const struct server_conn *c)
 	return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 }
 
+/* Frees a closing connection once nothing is left to send or answer. */
+static bool conn_free_if_done(struct server_conn *c)
+{
+	if (!c->closing || c->in_handler || c->holds > 0 || !output_empty(c))
+		return false;
+	conn_free(c);
+	return true;
+}
+
 /* Closes now if nothing is left to do, else after the output is sent. */
 static void conn_finish(struct server_conn *c)
 {
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
-	if (output_empty(c) && c->holds == 0)
-		conn_free(c);
+	conn_free_if_done(c);
 }
 
 static void run_input(struct server_conn *c)
@@ -117,7 +126,11 @@ static void run_input(struct server_conn *c)
 
 	if (c->closing || c->paused)
 		return;
+	c->in_handler = true;
 	s->handler->on_input(c, in, s->arg);
+	c->in_handler = false;
+	if (conn_free_if_done(c))
+		return;
 	if (!c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) > SERVER_OUTPUT_MAX) {
 		/* The client sends faster than it reads: stop reading until
 		 * half of what it owes us has gone out. */
@@ -137,8 +150,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 	struct server_conn *c = arg;
 
 	if (c->closing) {
-		if (output_empty(c) && c->holds == 0)
-			conn_free(c);
+		conn_free_if_done(c);
 		return;
 	}
 	if (c->paused) {
@@ -286,8 +298,8 @@ void server_conn_hold(struct server_conn *c)
 
 void server_conn_release(struct server_conn *c)
 {
-	if (--c->holds == 0 && c->closing && output_empty(c))
-		conn_free(c);
+	c->holds--;
+	conn_free_if_done(c);
 }
 
 void server_conn_set_data(struct server_conn *c, void *data)

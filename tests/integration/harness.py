@@ -459,7 +459,31 @@ class Stack:
                 found.append("%s %s" % (pid, cmdline.strip()))
         return found
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer")
+
+    def sanitizer_reports(self):
+        """Sanitizer reports in the logs of everything the stack ran, as
+        (log name, excerpt); empty when clean. Call before teardown."""
+        found = []
+        for name in sorted(os.listdir(self.dir)) if os.path.isdir(self.dir) else []:
+            if not name.endswith(".log"):
+                continue
+            with open(self.path(name), errors="replace") as f:
+                text = f.read()
+            for mark in self.SANITIZER_MARKS:
+                at = text.find(mark)
+                if at >= 0:
+                    found.append((name, text[max(0, at - 200):at + 3000]))
+                    break
+        return found
+
     def teardown(self):
+        self.stop_all()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stop_all(self):
         with contextlib.suppress(Exception):
             self.stop_postfix()
         for name in list(self.services):
@@ -472,8 +496,6 @@ class Stack:
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(line.split()[0]), signal.SIGKILL)
         reap_children()
-        if not self.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def srs_canonical_maps(socket_path):

@@ -57,6 +57,8 @@ def main():
             suite = unittest.TestSuite(t for t in iter_tests(suite) if args.pattern in t.id())
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     finally:
+        stack.stop_all()
+        reports = stack.sanitizer_reports()
         stack.teardown()
         left = stack.leftovers()
     if args.keep:
@@ -67,6 +69,10 @@ def main():
     print(summary)
     if left:
         print("integration: FAIL: still running after teardown:\n  " + "\n  ".join(left))
+        return 1
+    for name, excerpt in reports:
+        print("integration: FAIL: sanitizer report in %s:\n%s" % (name, excerpt))
+    if reports:
         return 1
     return 0 if result.wasSuccessful() else 1
 
