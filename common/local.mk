@@ -14,6 +14,7 @@ common_liblimristem_a_SOURCES = \
 	common/dns.c common/dns.h \
 	common/dns_rdata.c common/dns_rdata.h \
 	common/dns_upstream.c common/dns_upstream.h \
+	common/dnsbl.c common/dnsbl.h \
 	common/domainset.c common/domainset.h \
 	common/endpoint.c common/endpoint.h \
 	common/log.c common/log.h \

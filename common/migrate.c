@@ -161,6 +161,17 @@ static void sha256_hex(const struct strbuf *text, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
+int migration_checksum(const struct migration *m, char out[65], char *err, size_t errlen)
+{
+	struct strbuf text = STRBUF_INIT;
+	int ret = read_script(m->path, &text, err, errlen);
+
+	if (ret == 0)
+		sha256_hex(&text, out);
+	strbuf_release(&text);
+	return ret;
+}
+
 static int apply_one(struct db *db, const struct migration *m, char *err, size_t errlen)
 {
 	struct strbuf text = STRBUF_INIT;

@@ -37,6 +37,10 @@ int migration_list_read(const char *dir, struct migration_list *list_r,
 			char *err, size_t errlen);
 void migration_list_free(struct migration_list *list);
 
+/* SHA-256 (hex) of a migration file, as recorded when it is applied.
+ * 0, or -1 with err. */
+int migration_checksum(const struct migration *m, char out[65], char *err, size_t errlen);
+
 /* The highest applied version (0 for an empty database). DB_* result. */
 int migrate_current_version(struct db *db, unsigned *version_r);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dns_upstream.h"
+#include "dnsbl.h"
 #include "log.h"
 #include "settings.h"
 
@@ -102,6 +103,14 @@ const struct config_option dns_options[] = {
 	{ .name = "trust_anchor_file", .type = CONFIG_STRING, .offset = DNS_OPT(trust_anchor_file),
 	  .default_value = "\"\"", .max = 4095,
 	  .help = "DNSSEC root key (/usr/share/dns/root.key) to validate answers; empty: no validation" },
+	{ .name = NULL },
+};
+
+#define BL_OPT(f) offsetof(struct blocklist_settings, f)
+const struct config_option blocklist_options[] = {
+	{ .name = "zones", .type = CONFIG_STRING_LIST, .offset = BL_OPT(zones), .default_value = "[]",
+	  .check = dnsbl_zone_check,
+	  .help = "DNS blocklists: \"zone\" or \"zone=127.0.0.[2..11]\" (postscreen syntax, no weights)" },
 	{ .name = NULL },
 };
 

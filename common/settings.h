@@ -54,17 +54,23 @@ struct dns_settings {
 	char *trust_anchor_file;	/* DNSSEC root key; "" for no validation */
 };
 
+struct blocklist_settings {
+	struct config_strings zones;	/* "zone" or "zone=127.0.0.[2..11]" (dnsbl.h) */
+};
+
 struct common_settings {
 	struct log_settings log;
 	struct redis_settings redis;
 	struct db_settings database;
 	struct dns_settings dns;
+	struct blocklist_settings blocklists;
 };
 
 extern const struct config_option log_options[];
 extern const struct config_option redis_options[];
 extern const struct config_option db_options[];
 extern const struct config_option dns_options[];
+extern const struct config_option blocklist_options[];
 extern const char *const log_facility_choices[];
 extern const char *const log_level_choices[];
 
@@ -74,7 +80,8 @@ const char *dns_settings_check(const void *dns_settings);
 	{ "log", log_options, offsetof(owner, member.log), NULL }, \
 	{ "redis", redis_options, offsetof(owner, member.redis), NULL }, \
 	{ "database", db_options, offsetof(owner, member.database), NULL }, \
-	{ "dns", dns_options, offsetof(owner, member.dns), dns_settings_check }
+	{ "dns", dns_options, offsetof(owner, member.dns), dns_settings_check }, \
+	{ "blocklists", blocklist_options, offsetof(owner, member.blocklists), NULL }
 
 /* Starts logging as the log section says. foreground adds stderr. */
 void log_apply_settings(const struct log_settings *s, const char *ident, bool foreground);

@@ -2,8 +2,10 @@
 """demo.py - bring the Limristem stack up on loopback and show what it does.
 
 Started by demo/run after the build. Uses the integration harness, so the
-demo runs the same real services as the tests: Redis, MariaDB with the
-schema migrated, nsd serving a demo zone, and a private Postfix.
+demo runs the same real services as the tests: Redis, MariaDB, nsd serving
+the demo zone, limristem-srsd, and a private Postfix that reads the
+suite's tables through the shipped sql/postfix lookup files. Everything
+the operator would do goes through mailadm.
 """
 
 import argparse
@@ -17,11 +19,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "integration"))
 import harness  # noqa: E402
 
+DOMAIN = "demo.limristem.example"
+SRS_DOMAIN = "srs." + DOMAIN
 DEMO_ZONE = """
 @              IN MX 10 mx
 mx             IN A 127.0.0.1
-@              IN TXT "v=spf1 ip4:127.0.0.0/8 -all"
-_dmarc         IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@demo.limristem.example"
 """
 
 
@@ -31,31 +33,76 @@ def say(text=""):
 
 def show(title, output):
     say("  " + title)
-    for line in output.strip().splitlines():
+    for line in output.rstrip().splitlines():
         say("    " + line)
 
 
-SRS_DOMAIN = "srs.demo.limristem.example"
+class Demo:
+    def __init__(self, stack, srcdir, builddir):
+        self.stack, self.srcdir, self.builddir = stack, srcdir, builddir
+        self.conf = None
 
+    def mailadm(self, *args, stdin=None):
+        r = subprocess.run([os.path.join(self.builddir, "mailadm", "mailadm"), "-c", self.conf]
+                           + list(args), capture_output=True, text=True, input=stdin)
+        show("$ mailadm %s" % " ".join(args), r.stdout + r.stderr)
+        return r.stdout
 
-def start_srsd(stack):
-    secrets = stack.path("srs.secrets")
-    harness.write_secret(secrets, "demo-secret-change-me")
-    sock = stack.path("srsd.sock")
-    conf = stack.config({"srsd": {"domain": SRS_DOMAIN, "secrets_file": secrets, "user": "",
-                                  "socket_group": "postfix", "listen": ["unix:" + sock]}},
-                        redis=False, dns=False)
-    stack.start_daemon("srsd", "srs/limristem-srsd", conf, lambda: os.path.exists(sock))
-    return sock
+    def start(self):
+        stack = self.stack
+        say("Limristem demo: starting services on loopback in %s" % stack.dir)
+        stack.start_redis()
+        say("  redis-server    127.0.0.1:%d" % stack.redis_port)
+        stack.start_mariadb()
+        say("  mariadbd        %s, database %s" % (stack.mariadb_socket, stack.db_name))
+        stack.start_dns({DOMAIN: DEMO_ZONE})
+        say("  nsd             127.0.0.1:%d serving %s" % (stack.dns_port, DOMAIN))
+        os.makedirs(stack.path("dkim"), exist_ok=True)
+        self.conf = stack.config({"mailadm": {"dkim_key_dir": stack.path("dkim"),
+                                              "dkim_key_group": "postfix", "mx_host": "mx." + DOMAIN}})
+        say("  configuration   %s" % self.conf)
+        say()
 
+    def manage(self):
+        say("1. The operator sets up a domain with mailadm:")
+        self.mailadm("db", "migrate", "--dir", os.path.join(self.srcdir, "sql", "migrations"))
+        self.mailadm("domain", "add", DOMAIN, "--description", "the demo domain")
+        self.mailadm("account", "add", "alice@" + DOMAIN, "--quota", "1024", "--generate")
+        self.mailadm("alias", "add", "postmaster@" + DOMAIN, "alice@" + DOMAIN)
+        self.mailadm("redirect", "add", "forward@" + DOMAIN, "friend@elsewhere.example")
+        self.mailadm("account", "add", "bob@" + DOMAIN, "--quota", "-5", "--no-password")
+        self.mailadm("account", "list")
+        self.mailadm("dkim", "keygen", DOMAIN, "--algo", "ed25519")
+        self.mailadm("dns", DOMAIN)
+        say()
 
-def relay(stack, sender, rcpt, subject):
-    """Sends through Postfix, shows the envelope the sink got, returns its sender."""
-    stack.send_mail(sender, rcpt, subject)
-    message = stack.sink_message(subject)
-    envelope = [l for l in message.splitlines() if l.startswith(("X-Mail-Args", "X-Rcpt-Args"))]
-    show("sent MAIL FROM:<%s> RCPT TO:<%s>, relayed as:" % (sender, rcpt), "\n".join(envelope))
-    return envelope[0].split()[1].strip("<>")
+    def mail(self):
+        stack = self.stack
+        secrets = stack.path("srs.secrets")
+        harness.write_secret(secrets, "demo-secret-change-me")
+        sock = stack.path("srsd.sock")
+        conf = stack.config({"srsd": {"domain": SRS_DOMAIN, "secrets_file": secrets, "user": "",
+                                      "socket_group": "postfix", "listen": ["unix:" + sock]}},
+                            redis=False, dns=False)
+        stack.start_daemon("srsd", "srs/limristem-srsd", conf, lambda: os.path.exists(sock))
+        maps = {"virtual_alias_domains": stack.postfix_sql_map("virtual_domains.cf"),
+                "virtual_alias_maps": stack.postfix_sql_map("virtual_aliases.cf")}
+        maps.update(harness.srs_canonical_maps(sock))
+        smtp = stack.start_postfix(maps)
+        say("2. Postfix (127.0.0.1:%d) reads those tables through sql/postfix/*.cf, and" % smtp)
+        say("   limristem-srsd (SRS domain %s) rewrites forwarded senders:" % SRS_DOMAIN)
+        srs_sender = self.relay("someone@origin.example", "forward@" + DOMAIN, "forwarded by the demo")
+        say("   a bounce to that address goes back to the original sender:")
+        self.relay("", srs_sender, "bounce of the demo")
+        say()
+
+    def relay(self, sender, rcpt, subject):
+        """Sends through Postfix, shows the envelope the sink got, returns its sender."""
+        self.stack.send_mail(sender, rcpt, subject)
+        message = self.stack.sink_message(subject)
+        envelope = [l for l in message.splitlines() if l.startswith(("X-Mail-Args", "X-Rcpt-Args"))]
+        show("MAIL FROM:<%s> RCPT TO:<%s> left as:" % (sender, rcpt), "\n".join(envelope))
+        return envelope[0].split()[1].strip("<>")
 
 
 def main():
@@ -68,66 +115,15 @@ def main():
     stack = harness.Stack(args.builddir, args.srcdir)
     harness.set_stack(stack)
     signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
+    demo = Demo(stack, args.srcdir, args.builddir)
     try:
-        say("Limristem demo: starting services on loopback in %s" % stack.dir)
-        stack.start_redis()
-        say("  redis-server    127.0.0.1:%d (password in %s)" % (stack.redis_port,
-                                                                   stack.path("redis.password")))
-        stack.start_mariadb()
-        say("  mariadbd        %s, database %s" % (stack.mariadb_socket, stack.db_name))
-        stack.start_dns({"demo.limristem.example": DEMO_ZONE})
-        say("  nsd             127.0.0.1:%d serving demo.limristem.example" % stack.dns_port)
-        conf = stack.config()
-        r = harness.probe(conf, "migrate", os.path.join(args.srcdir, "sql", "migrations"))
-        harness.probe(conf, "sql", "INSERT INTO domains (name, description) VALUES (?, ?)",
-                      "demo.limristem.example", "the demo domain")
-        srsd_sock = start_srsd(stack)
-        say("  limristem-srsd  %s (SRS domain %s)" % (srsd_sock, SRS_DOMAIN))
-        aliases = stack.path("virtual_aliases")
-        with open(aliases, "w") as f:
-            f.write("forward@demo.limristem.example  friend@elsewhere.example\n")
-        smtp = stack.start_postfix(dict({
-            "virtual_alias_domains": "demo.limristem.example",
-            "virtual_alias_maps": "texthash:" + aliases}, **harness.srs_canonical_maps(srsd_sock)))
-        say("  postfix         127.0.0.1:%d (relays to smtp-sink 127.0.0.1:%d)"
-            % (smtp, stack.postfix["sink_port"]))
-        say("  configuration   %s" % conf)
-        say()
-
-        say("1. The schema, applied by the migration runner:")
-        show("migrate:", r.stdout + r.stderr)
-        harness.probe(conf, "sql", "INSERT INTO accounts (local_part, domain, quota_mb) "
-                      "VALUES (?, ?, ?)", "alice", "demo.limristem.example", "int:1024")
-        r = harness.probe(conf, "sql", "SELECT email, maildir, quota_mb FROM accounts")
-        show("accounts:", r.stdout)
-        r = harness.probe(conf, "sql", "INSERT INTO accounts (local_part, domain, quota_mb) "
-                          "VALUES (?, ?, ?)", "bob", "demo.limristem.example", "int:-5")
-        show("a negative quota is refused by the schema:", r.stdout)
-        say()
-
-        say("2. The resolver (libunbound, cached) asking the demo DNS server:")
-        r = harness.probe(conf, "dns", "demo.limristem.example", "MX",
-                          "_dmarc.demo.limristem.example", "TXT", "demo.limristem.example", "TXT",
-                          "demo.limristem.example", "MX")
-        show("lookups (the last one comes from the cache):", r.stdout)
-        say()
-
-        say("3. Redis through the suite's client:")
-        r = harness.probe(conf, "redis-loop", 1, 3)
-        show("INCR three times:", r.stdout)
-        say()
-
-        say("4. Forwarding with SRS: mail to forward@demo.limristem.example goes on to")
-        say("   friend@elsewhere.example; limristem-srsd rewrites its envelope sender:")
-        srs_sender = relay(stack, "someone@origin.example", "forward@demo.limristem.example",
-                           "forwarded by the demo")
-        say("   and a bounce sent to that address goes back to the original sender:")
-        relay(stack, "", srs_sender, "bounce of the demo")
-        say()
-        say("The milter, policyd and mailadm join this demo as they are built.")
+        demo.start()
+        demo.manage()
+        demo.mail()
+        say("The milter and policyd join this demo as they are built.")
         if args.once:
             return 0
-        say("Everything is running. Press Ctrl-C to stop it all.")
+        say("Everything is running (mailadm -c %s ...). Press Ctrl-C to stop it all." % demo.conf)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ UNIT_TESTS = \
 	tests/unit/test_cidr \
 	tests/unit/test_config \
 	tests/unit/test_dns_rdata \
+	tests/unit/test_dnsbl \
 	tests/unit/test_endpoint \
 	tests/unit/test_metrics \
 	tests/unit/test_misc \

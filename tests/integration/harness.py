@@ -14,6 +14,7 @@ Nothing here mocks a service: tests talk to the real thing.
 import contextlib
 import ctypes
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -364,6 +365,20 @@ class Stack:
             return [m for m in self.sink_messages() if "Subject: " + subject in m]
         wait_for(found, timeout, "the message '%s' at the sink" % subject)
         return found()[0]
+
+    def postfix_sql_map(self, template):
+        """sql/postfix/TEMPLATE as shipped, with only its connection lines
+        pointed at the test database; returns "mysql:PATH" for main.cf."""
+        text = open(os.path.join(self.srcdir, "sql", "postfix", template)).read()
+        for key, value in (("hosts", "unix:" + self.mariadb_socket), ("dbname", self.db_name),
+                           ("user", "limristem"), ("password", self.db_password)):
+            text = re.sub(r"(?m)^%s = .*$" % key, "%s = %s" % (key, value), text)
+        path = self.path("pf-" + template)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        shutil.chown(path, group="postfix")
+        return "mysql:" + path
 
     def sink_messages(self):
         d = self.path("postfix", "sink")

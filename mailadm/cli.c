@@ -1,0 +1,247 @@
+/*
+ * cli.c - argument parsing, failures, the database and writes for mailadm.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "redis.h"
+
+static void print_usage(const struct cli_command *cmd)
+{
+	fprintf(stderr, "usage: mailadm %s%s%s %s\n", cmd->noun, cmd->verb[0] ? " " : "", cmd->verb,
+		cmd->usage);
+}
+
+int cli_fail(const struct cli *cli, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli->command != NULL)
+		fprintf(stderr, "mailadm: %s %s: ", cli->command->noun, cli->command->verb);
+	else
+		fprintf(stderr, "mailadm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static int option_index(const struct cli_command *cmd, const char *name, size_t len)
+{
+	for (int i = 0; cmd->options != NULL && cmd->options[i].name != NULL; i++)
+		if (strlen(cmd->options[i].name) == len && strncmp(cmd->options[i].name, name, len) == 0)
+			return i;
+	return -1;
+}
+
+/* "mailadm: NOUN VERB: WHAT WORD" and the usage line. */
+static int bad_usage(const struct cli_command *cmd, const char *what, const char *word)
+{
+	fprintf(stderr, "mailadm: %s %s: %s%s\n", cmd->noun, cmd->verb, what, word);
+	print_usage(cmd);
+	return EXIT_BAD_INPUT;
+}
+
+int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+	      struct cli_args *args_r)
+{
+	bool options_done = false;
+
+	memset(args_r, 0, sizeof(*args_r));
+	for (int i = 0; i < argc; i++) {
+		const char *word = argv[i];
+		if (!options_done && strcmp(word, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		if (!options_done && strncmp(word, "--", 2) == 0) {
+			const char *name = word + 2, *eq = strchr(name, '=');
+			int idx = option_index(cmd, name, eq ? (size_t)(eq - name) : strlen(name));
+			if (idx < 0)
+				return bad_usage(cmd, "unknown option ", word);
+			if (cmd->options[idx].value == NULL) {
+				if (eq != NULL)
+					return bad_usage(cmd, "no value allowed after ", word);
+			} else if (eq != NULL) {
+				args_r->values[idx] = eq + 1;
+			} else if (i + 1 < argc) {
+				args_r->values[idx] = argv[++i];
+			} else {
+				return bad_usage(cmd, "a value is needed after ", word);
+			}
+			args_r->present[idx] = true;
+			continue;
+		}
+		if (args_r->count >= cmd->max_args)
+			return bad_usage(cmd, "unexpected argument ", word);
+		args_r->positional[args_r->count++] = word;
+	}
+	if (args_r->count < cmd->min_args)
+		return bad_usage(cmd, "missing arguments", "");
+	return 0;
+}
+
+const char *cli_value(const struct cli *cli, const struct cli_args *args, const char *name)
+{
+	int idx = option_index(cli->command, name, strlen(name));
+
+	return idx >= 0 && args->present[idx] ? args->values[idx] : NULL;
+}
+
+bool cli_flag(const struct cli *cli, const struct cli_args *args, const char *name)
+{
+	int idx = option_index(cli->command, name, strlen(name));
+
+	return idx >= 0 && args->present[idx];
+}
+
+int cli_yes_no(struct cli *cli, const char *name, const char *value, bool *result_r)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*result_r = true;
+			return EXIT_OK;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*result_r = false;
+			return EXIT_OK;
+		}
+	}
+	return cli_fail(cli, EXIT_BAD_INPUT, "--%s: \"%s\" is not yes or no", name, value);
+}
+
+int cli_number(struct cli *cli, const char *name, const char *value, long long min,
+	       long long max, long long *result_r)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (value[0] == '\0' || *end != '\0' || errno != 0)
+		return cli_fail(cli, EXIT_BAD_INPUT, "--%s: \"%s\" is not a whole number", name, value);
+	if (v < min || v > max)
+		return cli_fail(cli, EXIT_BAD_INPUT, "--%s: %lld is out of range (%lld to %lld)", name, v,
+				min, max);
+	*result_r = v;
+	return EXIT_OK;
+}
+
+struct db *cli_db(struct cli *cli)
+{
+	struct db_settings s = cli->settings.common.database;
+	char err[512];
+
+	if (cli->db != NULL)
+		return cli->db;
+	if (s.address.kind == ENDPOINT_NONE) {
+		cli_fail(cli, EXIT_UNAVAILABLE, "no database configured (database.address in %s)",
+			 cli->config_path);
+		return NULL;
+	}
+	if (cli->settings.mailadm.db_user[0] != '\0')
+		s.user = cli->settings.mailadm.db_user;
+	if (cli->settings.mailadm.db_password_file[0] != '\0')
+		s.password_file = cli->settings.mailadm.db_password_file;
+	cli->db = db_new(&s, err, sizeof(err));
+	if (cli->db == NULL) {
+		cli_fail(cli, EXIT_UNAVAILABLE, "%s", err);
+		return NULL;
+	}
+	if (db_connect(cli->db) != DB_OK) {
+		cli_fail(cli, EXIT_UNAVAILABLE, "database unavailable: %s", db_error(cli->db));
+		db_free(&cli->db);
+		return NULL;
+	}
+	return cli->db;
+}
+
+int cli_db_fail(struct cli *cli, int result, const char *what)
+{
+	unsigned code = db_errno(cli->db);
+
+	if (result == DB_UNAVAILABLE)
+		return cli_fail(cli, EXIT_UNAVAILABLE, "%s: database unavailable: %s", what,
+				db_error(cli->db));
+	if (code == DB_ER_DUP_ENTRY)
+		return cli_fail(cli, EXIT_CONFLICT, "%s: already exists", what);
+	if (code == DB_ER_ROW_IS_REFERENCED)
+		return cli_fail(cli, EXIT_CONFLICT, "%s: still in use (%s)", what, db_error(cli->db));
+	if (code == DB_ER_CHECK_CONSTRAINT || code == DB_ER_NO_REFERENCED_ROW ||
+	    code == DB_ER_DATA_TOO_LONG || code == DB_ER_OUT_OF_RANGE)
+		return cli_fail(cli, EXIT_BAD_INPUT, "%s: refused by the database: %s", what,
+				db_error(cli->db));
+	if (code == DB_ER_NO_SUCH_TABLE)
+		return cli_fail(cli, EXIT_FAILURE_OTHER, "%s: %s (run \"mailadm db migrate\")", what,
+				db_error(cli->db));
+	return cli_fail(cli, EXIT_FAILURE_OTHER, "%s: %s", what, db_error(cli->db));
+}
+
+static int read_generation(const struct db_row *row, void *arg)
+{
+	*(unsigned long long *)arg = row->values[0] ? strtoull(row->values[0], NULL, 10) : 0;
+	return 1;
+}
+
+/* Tells running daemons at once; without Redis they notice the counter
+ * within their change_check interval anyway. */
+static void publish_change(struct cli *cli, unsigned long long generation)
+{
+	char err[512];
+	struct redis *r;
+	redisReply *reply;
+
+	if (cli->settings.common.redis.address.kind == ENDPOINT_NONE)
+		return;
+	r = redis_new(&cli->settings.common.redis, err, sizeof(err));
+	if (r == NULL) {
+		fprintf(stderr, "mailadm: warning: %s; daemons pick the change up from the database\n", err);
+		return;
+	}
+	reply = redis_command(r, "PUBLISH %schanges %llu", redis_key_prefix(r), generation);
+	if (reply == NULL)
+		fprintf(stderr, "mailadm: warning: Redis unreachable; daemons pick the change up "
+			"from the database\n");
+	redis_reply_free(&reply);
+	redis_free(&r);
+}
+
+int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg)
+{
+	struct db *db = cli_db(cli);
+	unsigned long long generation = 0;
+	int ret, code;
+
+	if (db == NULL)
+		return EXIT_UNAVAILABLE;
+	if ((ret = db_begin(db)) != DB_OK)
+		return cli_db_fail(cli, ret, "starting a transaction");
+	code = fn(cli, arg);
+	if (code == EXIT_OK) {
+		ret = db_exec(db, "UPDATE change_counter SET generation = generation + 1, "
+			      "changed_at = CURRENT_TIMESTAMP WHERE id = 1", NULL, 0, NULL);
+		if (ret == DB_OK)
+			ret = db_query(db, "SELECT generation FROM change_counter WHERE id = 1", NULL, 0,
+				       read_generation, &generation);
+		if (ret == DB_OK)
+			ret = db_commit(db);
+		if (ret != DB_OK)
+			code = cli_db_fail(cli, ret, "saving the change");
+	}
+	if (code != EXIT_OK) {
+		db_rollback(db);
+		return code;
+	}
+	publish_change(cli, generation);
+	return EXIT_OK;
+}
