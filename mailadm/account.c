@@ -175,51 +175,34 @@ static int account_list(struct cli *cli, const struct cli_args *args)
 {
 	const char *domain_arg = cli_value(cli, args, "domain");
 	char domain[ADDR_DOMAIN_MAX + 1] = "";
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	if (domain_arg && (rc = valid_domain(cli, domain_arg, domain)) != EXIT_OK)
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, list_fields, N_FIELDS(list_fields));
-	ret = db_query(cli->db, "SELECT a.email, a.active, a.quota_mb, "
-		       "COALESCE(q.bytes, 0) DIV 1048576, a.sending_held_at IS NOT NULL, a.display_name "
-		       "FROM accounts a LEFT JOIN quota_usage q ON q.username = a.email "
-		       "WHERE ? = '' OR a.domain = ? ORDER BY a.domain, a.local_part",
-		       (struct db_param[]){ DB_STR(domain), DB_STR(domain) }, 2, rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing accounts");
+	return list_rows(cli, list_fields, N_FIELDS(list_fields),
+			 "SELECT a.email, a.active, a.quota_mb, COALESCE(q.bytes, 0) DIV 1048576, "
+			 "a.sending_held_at IS NOT NULL, a.display_name FROM accounts a LEFT JOIN "
+			 "quota_usage q ON q.username = a.email WHERE ? = '' OR a.domain = ? "
+			 "ORDER BY a.domain, a.local_part",
+			 (struct db_param[]){ DB_STR(domain), DB_STR(domain) }, 2, "listing accounts");
 }
 
 static int account_show(struct cli *cli, const struct cli_args *args)
 {
 	struct account a;
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	account_init(&a);
 	if ((rc = parse_address(cli, args->positional[0], &a)) != EXIT_OK)
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, show_fields, N_FIELDS(show_fields));
-	ret = db_query(cli->db, "SELECT a.email, a.display_name, a.active, a.quota_mb, "
-		       "COALESCE(q.bytes, 0), COALESCE(q.messages, 0), a.send_limit_messages, "
-		       "a.send_limit_recipients, a.sending_held_at, a.sending_hold_reason, "
-		       "IF(a.password = '!', NULL, SUBSTRING_INDEX(SUBSTRING(a.password, 2), '}', 1)), "
-		       "a.password_changed_at, a.created_at, a.updated_at "
-		       "FROM accounts a LEFT JOIN quota_usage q ON q.username = a.email WHERE a.email = ?",
-		       (struct db_param[]){ DB_STR(a.address) }, 1, rows_collect, &rows);
-	rc = ret != DB_OK ? cli_db_fail(cli, ret, a.address)
-	     : rows.count == 0 ? cli_fail(cli, EXIT_NOT_FOUND, "\"%s\": no such account", a.address)
-	     : EXIT_OK;
-	if (rc == EXIT_OK)
-		rows_print_record(&rows, 0, cli->json);
-	rows_free(&rows);
-	return rc;
+	return show_row(cli, show_fields, N_FIELDS(show_fields),
+			"SELECT a.email, a.display_name, a.active, a.quota_mb, COALESCE(q.bytes, 0), "
+			"COALESCE(q.messages, 0), a.send_limit_messages, a.send_limit_recipients, "
+			"a.sending_held_at, a.sending_hold_reason, "
+			"IF(a.password = '!', NULL, SUBSTRING_INDEX(SUBSTRING(a.password, 2), '}', 1)), "
+			"a.password_changed_at, a.created_at, a.updated_at "
+			"FROM accounts a LEFT JOIN quota_usage q ON q.username = a.email WHERE a.email = ?",
+			(struct db_param[]){ DB_STR(a.address) }, 1, a.address, "no such account");
 }
 
 /* One UPDATE per changed column keeps every statement simple and typed.

@@ -58,23 +58,17 @@ static int parse_filter(struct cli *cli, const struct cli_args *args, struct fil
 static int blocklist_list(struct cli *cli, const struct cli_args *args)
 {
 	struct filter f;
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	if ((rc = parse_filter(cli, args, &f)) != EXIT_OK)
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, cache_fields, N_FIELDS(cache_fields));
-	ret = db_query(cli->db, "SELECT ip, zone, listed, answer, reason, checked_at, expires_at "
-		       "FROM blocklists_cache WHERE (? = '' OR ip = ?) AND (? = '' OR zone = ?) "
-		       "AND (? = 0 OR listed = 1) ORDER BY ip, zone",
-		       (struct db_param[]){ DB_STR(f.ip), DB_STR(f.ip), DB_STR(f.zone), DB_STR(f.zone),
-					    DB_INT(cli_flag(cli, args, "listed")) }, 5, rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing the blocklist cache");
+	return list_rows(cli, cache_fields, N_FIELDS(cache_fields),
+			 "SELECT ip, zone, listed, answer, reason, checked_at, expires_at FROM "
+			 "blocklists_cache WHERE (? = '' OR ip = ?) AND (? = '' OR zone = ?) "
+			 "AND (? = 0 OR listed = 1) ORDER BY ip, zone",
+			 (struct db_param[]){ DB_STR(f.ip), DB_STR(f.ip), DB_STR(f.zone), DB_STR(f.zone),
+					      DB_INT(cli_flag(cli, args, "listed")) }, 5,
+			 "listing the blocklist cache");
 }
 
 /* Deletes "<prefix>dnsbl:ZONE:IP" keys matching the filter; -1 if Redis

@@ -68,42 +68,24 @@ static int domain_add(struct cli *cli, const struct cli_args *args)
 
 static int domain_list(struct cli *cli, const struct cli_args *args)
 {
-	struct rows rows;
-	int ret;
-
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, domain_fields, N_FIELDS(domain_fields));
-	ret = db_query(cli->db, "SELECT d.name, d.active, " DOMAIN_COUNTS ", d.description "
-		       "FROM domains d ORDER BY d.name", NULL, 0, rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing domains");
+	return list_rows(cli, domain_fields, N_FIELDS(domain_fields),
+			 "SELECT d.name, d.active, " DOMAIN_COUNTS ", d.description "
+			 "FROM domains d ORDER BY d.name", NULL, 0, "listing domains");
 }
 
 static int domain_show(struct cli *cli, const struct cli_args *args)
 {
 	char name[ADDR_DOMAIN_MAX + 1];
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	if ((rc = valid_domain(cli, args->positional[0], name)) != EXIT_OK)
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, domain_detail, N_FIELDS(domain_detail));
-	ret = db_query(cli->db, "SELECT d.name, d.active, d.description, " DOMAIN_COUNTS ", "
-		       "(SELECT COUNT(*) FROM spam_traps t WHERE t.domain = d.name), "
-		       "(SELECT COUNT(*) FROM dkim_keys k WHERE k.domain = d.name AND k.state <> 'retired'), "
-		       "d.created_at, d.updated_at FROM domains d WHERE d.name = ?",
-		       (struct db_param[]){ DB_STR(name) }, 1, rows_collect, &rows);
-	rc = ret != DB_OK ? cli_db_fail(cli, ret, name)
-	     : rows.count == 0 ? cli_fail(cli, EXIT_NOT_FOUND, "\"%s\": no such domain", name) : EXIT_OK;
-	if (rc == EXIT_OK)
-		rows_print_record(&rows, 0, cli->json);
-	rows_free(&rows);
-	return rc;
+	return show_row(cli, domain_detail, N_FIELDS(domain_detail),
+			"SELECT d.name, d.active, d.description, " DOMAIN_COUNTS ", "
+			"(SELECT COUNT(*) FROM spam_traps t WHERE t.domain = d.name), "
+			"(SELECT COUNT(*) FROM dkim_keys k WHERE k.domain = d.name AND k.state <> 'retired'), "
+			"d.created_at, d.updated_at FROM domains d WHERE d.name = ?",
+			(struct db_param[]){ DB_STR(name) }, 1, name, "no such domain");
 }
 
 static int update_domain(struct cli *cli, void *arg)

@@ -198,27 +198,18 @@ static int forward_list(struct cli *cli, const struct cli_args *args)
 	const char *domain_arg = cli_value(cli, args, "domain");
 	char domain[ADDR_DOMAIN_MAX + 1] = "", sql[512];
 	struct forward f;
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	if ((rc = forward_init(cli, args, &f)) != EXIT_OK ||
 	    (domain_arg && (rc = valid_domain(cli, domain_arg, domain)) != EXIT_OK))
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	if (f.redirect)
-		rows_init(&rows, redirect_fields, N_FIELDS(redirect_fields));
-	else
-		rows_init(&rows, alias_fields, N_FIELDS(alias_fields));
 	snprintf(sql, sizeof(sql), "SELECT source, destination, %s active, created_at FROM %s "
 		 "WHERE (? = '' OR domain = ?) AND (? = '' OR source = ?) ORDER BY domain, source, "
 		 "destination", f.redirect ? "keep_copy," : "", f.table);
-	ret = db_query(cli->db, sql, (struct db_param[]){ DB_STR(domain), DB_STR(domain),
-				DB_STR(f.source[0] ? f.source : ""), DB_STR(f.source) }, 4, rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing");
+	return list_rows(cli, f.redirect ? redirect_fields : alias_fields,
+			 f.redirect ? N_FIELDS(redirect_fields) : N_FIELDS(alias_fields), sql,
+			 (struct db_param[]){ DB_STR(domain), DB_STR(domain), DB_STR(f.source),
+					      DB_STR(f.source) }, 4, "listing");
 }
 
 static long long count_pair(struct cli *cli, const struct forward *f)

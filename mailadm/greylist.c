@@ -107,21 +107,13 @@ static int greylist_add(struct cli *cli, const struct cli_args *args)
 static int greylist_list(struct cli *cli, const struct cli_args *args)
 {
 	const char *kind = "";
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	if (args->count > 0 && (rc = parse_kind(cli, args->positional[0], &kind)) != EXIT_OK)
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, fields, N_FIELDS(fields));
-	ret = db_query(cli->db, "SELECT REPLACE(kind, '_', '-'), value, comment, created_at FROM "
-		       "greylist WHERE ? = '' OR kind = ? ORDER BY kind, value",
-		       (struct db_param[]){ DB_STR(kind), DB_STR(kind) }, 2, rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing exemptions");
+	return list_rows(cli, fields, N_FIELDS(fields), "SELECT REPLACE(kind, '_', '-'), value, "
+			 "comment, created_at FROM greylist WHERE ? = '' OR kind = ? ORDER BY kind, value",
+			 (struct db_param[]){ DB_STR(kind), DB_STR(kind) }, 2, "listing exemptions");
 }
 
 static int delete_exemption(struct cli *cli, void *arg)

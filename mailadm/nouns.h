@@ -35,6 +35,16 @@ int dkim_for_each_published(struct cli *cli, const char *domain, dkim_published_
 long long count_where(struct cli *cli, const char *sql, const struct db_param *params, size_t n);
 #define count_rows(cli, sql, param) count_where((cli), (sql), (struct db_param[]){ DB_STR(param) }, 1)
 bool domain_exists(struct cli *cli, const char *name);
+
+struct field;
+/* Runs a query and prints its rows (columns in field order) as a table or
+ * a JSON array. what names the listing in an error. */
+int list_rows(struct cli *cli, const struct field *fields, size_t field_count, const char *sql,
+	      const struct db_param *params, size_t n, const char *what);
+/* The same for one record; EXIT_NOT_FOUND with "NAME: not_found" when the
+ * query returns nothing. */
+int show_row(struct cli *cli, const struct field *fields, size_t field_count, const char *sql,
+	     const struct db_param *params, size_t n, const char *name, const char *not_found);
 /* Fails with EXIT_NOT_FOUND (and a hint) unless the domain exists. */
 int require_domain(struct cli *cli, const char *name);
 

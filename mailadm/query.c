@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nouns.h"
+#include "output.h"
 
 static int first_number(const struct db_row *row, void *arg)
 {
@@ -34,4 +35,43 @@ int require_domain(struct cli *cli, const char *name)
 		return EXIT_OK;
 	return cli_fail(cli, EXIT_NOT_FOUND, "\"%s\" is not one of our domains (mailadm domain add %s)",
 			name, name);
+}
+
+static int query_rows(struct cli *cli, struct rows *rows, const struct field *fields, size_t count,
+		      const char *sql, const struct db_param *params, size_t n)
+{
+	if (cli_db(cli) == NULL)
+		return DB_UNAVAILABLE;
+	rows_init(rows, fields, count);
+	return db_query(cli->db, sql, params, n, rows_collect, rows);
+}
+
+int list_rows(struct cli *cli, const struct field *fields, size_t field_count, const char *sql,
+	      const struct db_param *params, size_t n, const char *what)
+{
+	struct rows rows;
+	int ret = query_rows(cli, &rows, fields, field_count, sql, params, n);
+
+	if (cli->db == NULL)
+		return EXIT_UNAVAILABLE;
+	if (ret == DB_OK)
+		rows_print(&rows, cli->json);
+	rows_free(&rows);
+	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, what);
+}
+
+int show_row(struct cli *cli, const struct field *fields, size_t field_count, const char *sql,
+	     const struct db_param *params, size_t n, const char *name, const char *not_found)
+{
+	struct rows rows;
+	int ret = query_rows(cli, &rows, fields, field_count, sql, params, n), rc;
+
+	if (cli->db == NULL)
+		return EXIT_UNAVAILABLE;
+	rc = ret != DB_OK ? cli_db_fail(cli, ret, name)
+	     : rows.count == 0 ? cli_fail(cli, EXIT_NOT_FOUND, "\"%s\": %s", name, not_found) : EXIT_OK;
+	if (rc == EXIT_OK)
+		rows_print_record(&rows, 0, cli->json);
+	rows_free(&rows);
+	return rc;
 }

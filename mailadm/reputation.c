@@ -89,26 +89,18 @@ static int parse_entity(struct cli *cli, const char *type, const char *input, st
 static int reputation_list(struct cli *cli, const struct cli_args *args)
 {
 	const char *type_arg = cli_value(cli, args, "type"), *type = "";
-	struct rows rows;
-	int ret;
 
 	if (type_arg != NULL && (type = db_type(type_arg)) == NULL)
 		return cli_fail(cli, EXIT_BAD_INPUT, "--type: \"%s\": ip, network, spf-domain or "
 				"dkim-domain", type_arg);
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, list_fields, N_FIELDS(list_fields));
-	ret = db_query(cli->db, "SELECT REPLACE(entity_type, '_', '-'), entity, good, bad, rejected, "
-		       "trap_hits, override, override_expires_at, last_seen_at FROM reputations "
-		       "WHERE (? = '' OR entity_type = ?) AND (? = 0 OR override <> 'none') "
-		       "ORDER BY entity_type, entity",
-		       (struct db_param[]){ DB_STR(type), DB_STR(type),
-					    DB_INT(cli_flag(cli, args, "overrides")) }, 3,
-		       rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing reputations");
+	return list_rows(cli, list_fields, N_FIELDS(list_fields),
+			 "SELECT REPLACE(entity_type, '_', '-'), entity, good, bad, rejected, trap_hits, "
+			 "override, override_expires_at, last_seen_at FROM reputations "
+			 "WHERE (? = '' OR entity_type = ?) AND (? = 0 OR override <> 'none') "
+			 "ORDER BY entity_type, entity",
+			 (struct db_param[]){ DB_STR(type), DB_STR(type),
+					      DB_INT(cli_flag(cli, args, "overrides")) }, 3,
+			 "listing reputations");
 }
 
 /* The milter's live counters for the entity, "name=value ..." ("" when

@@ -71,31 +71,12 @@ static int trap_add(struct cli *cli, const struct cli_args *args)
 	return rc;
 }
 
-static int query_traps(struct cli *cli, const char *address, bool one)
-{
-	struct rows rows;
-	int ret, rc;
-
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, trap_fields, N_FIELDS(trap_fields));
-	ret = db_query(cli->db, "SELECT address, hits, last_hit_at, comment, created_at FROM spam_traps "
-		       "WHERE ? = '' OR address = ? ORDER BY domain, local_part",
-		       (struct db_param[]){ DB_STR(address), DB_STR(address) }, 2, rows_collect, &rows);
-	rc = ret != DB_OK ? cli_db_fail(cli, ret, "listing spam traps")
-	     : one && rows.count == 0 ? cli_fail(cli, EXIT_NOT_FOUND, "\"%s\": no such trap", address)
-	     : EXIT_OK;
-	if (rc == EXIT_OK && one)
-		rows_print_record(&rows, 0, cli->json);
-	else if (rc == EXIT_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return rc;
-}
+#define TRAP_QUERY "SELECT address, hits, last_hit_at, comment, created_at FROM spam_traps "
 
 static int trap_list(struct cli *cli, const struct cli_args *args)
 {
-	return query_traps(cli, "", false);
+	return list_rows(cli, trap_fields, N_FIELDS(trap_fields),
+			 TRAP_QUERY "ORDER BY domain, local_part", NULL, 0, "listing spam traps");
 }
 
 static int trap_show(struct cli *cli, const struct cli_args *args)
@@ -103,7 +84,10 @@ static int trap_show(struct cli *cli, const struct cli_args *args)
 	struct trap t;
 	int rc = parse_trap(cli, args, &t);
 
-	return rc != EXIT_OK ? rc : query_traps(cli, t.address, true);
+	if (rc != EXIT_OK)
+		return rc;
+	return show_row(cli, trap_fields, N_FIELDS(trap_fields), TRAP_QUERY "WHERE address = ?",
+			(struct db_param[]){ DB_STR(t.address) }, 1, t.address, "no such trap");
 }
 
 static int delete_trap(struct cli *cli, void *arg)

@@ -40,25 +40,18 @@ static int trusted_list(struct cli *cli, const struct cli_args *args)
 {
 	const char *local_arg = cli_value(cli, args, "local"), *ext_arg = cli_value(cli, args, "external");
 	char local[ADDR_MAX + 1] = "", external[ADDR_MAX + 1] = "";
-	struct rows rows;
-	int rc, ret;
+	int rc;
 
 	if ((local_arg && (rc = parse_address(cli, local_arg, local))) ||
 	    (ext_arg && (rc = parse_address(cli, ext_arg, external))))
 		return rc;
-	if (cli_db(cli) == NULL)
-		return EXIT_UNAVAILABLE;
-	rows_init(&rows, fields, N_FIELDS(fields));
-	ret = db_query(cli->db, "SELECT external_address, local_address, created_at, expires_at "
-		       "FROM trusted_replies WHERE (? = '' OR local_address = ?) AND "
-		       "(? = '' OR external_address = ?) AND expires_at > UTC_TIMESTAMP() "
-		       "ORDER BY local_address, external_address",
-		       (struct db_param[]){ DB_STR(local), DB_STR(local), DB_STR(external), DB_STR(external) },
-		       4, rows_collect, &rows);
-	if (ret == DB_OK)
-		rows_print(&rows, cli->json);
-	rows_free(&rows);
-	return ret == DB_OK ? EXIT_OK : cli_db_fail(cli, ret, "listing trusted replies");
+	return list_rows(cli, fields, N_FIELDS(fields),
+			 "SELECT external_address, local_address, created_at, expires_at FROM "
+			 "trusted_replies WHERE (? = '' OR local_address = ?) AND "
+			 "(? = '' OR external_address = ?) AND expires_at > UTC_TIMESTAMP() "
+			 "ORDER BY local_address, external_address",
+			 (struct db_param[]){ DB_STR(local), DB_STR(local), DB_STR(external),
+					      DB_STR(external) }, 4, "listing trusted replies");
 }
 
 struct pair {
