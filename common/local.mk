@@ -31,4 +31,5 @@ common_liblimristem_a_SOURCES = \
 	common/sql_split.c common/sql_split.h \
 	common/strbuf.c common/strbuf.h \
 	common/strset.c common/strset.h \
+	common/table_source.c common/table_source.h \
 	common/xalloc.c common/xalloc.h

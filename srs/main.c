@@ -21,6 +21,7 @@
 #include "server.h"
 #include "service.h"
 #include "srsd.h"
+#include "table_source.h"
 
 #define PROGRAM "limristem-srsd"
 
@@ -29,7 +30,7 @@ struct srsd {
 	struct srsd_settings settings;
 	struct event_base *base;
 	struct srsd_service service;
-	struct domain_source *domains;
+	struct table_source *domains;
 	struct metrics *metrics;
 	struct metrics_http *metrics_http;
 	int pid_fd;
@@ -58,7 +59,7 @@ static void raise_fd_limit(void)
 	}
 }
 
-static void on_domains(struct domain_set *set, void *arg)
+static void on_domains(void *set, void *arg)
 {
 	struct srsd *d = arg;
 
@@ -83,7 +84,7 @@ static void on_reload(void *arg)
 	log_apply_settings(&fresh.common.log, PROGRAM, d->settings.common.log.stderr_output);
 	srsd_service_set_keys(&d->service, &keys, fresh.srsd.domain);
 	d->service.max_request = (size_t)fresh.srsd.max_request_size;
-	domain_source_reload(d->domains);
+	table_source_reload(d->domains);
 	log_notice("reloaded: SRS domain %s, %zu secrets (listening sockets, user and the "
 		   "domain source change only with a restart)", fresh.srsd.domain, keys.count);
 	config_free(srsd_config_sections, &d->settings);
@@ -117,9 +118,16 @@ static int start_privileged(struct srsd *d, int *fds, size_t *nfds, char *err, s
 	}
 	if (ds->pid_file[0] != '\0' && (d->pid_fd = daemon_pidfile_create(ds->pid_file, err, errlen)) < 0)
 		return -1;
-	d->domains = domain_source_new(d->base, &d->settings.common.database,
-				       d->settings.srsd.domains_file, d->settings.srsd.domains_refresh_ms,
-				       d->settings.srsd.change_check_ms, on_domains, d, err, errlen);
+	const struct table_loader loader = {
+		.what = "srsd: local domains", .load = srsd_domains_load,
+		.update = on_domains, .free = srsd_domains_free, .arg = d,
+	};
+	const struct table_source_timing timing = {
+		d->settings.srsd.domains_refresh_ms, d->settings.srsd.change_check_ms,
+	};
+
+	d->domains = table_source_new(d->base, &d->settings.common.database,
+				      d->settings.srsd.domains_file, &timing, &loader, err, errlen);
 	return d->domains != NULL ? 0 : -1;
 }
 
@@ -149,7 +157,7 @@ static int start(struct srsd *d, char *err, size_t errlen)
 	d->service.server = server_new(d->base, &srsd_handler, &d->service, &limits);
 	for (size_t i = 0; i < nfds; i++)
 		server_add_listener(d->service.server, fds[i]);
-	if (domain_source_start(d->domains) < 0) {
+	if (table_source_start(d->domains) < 0) {
 		snprintf(err, errlen, "cannot start the domain loader");
 		return -1;
 	}
@@ -171,7 +179,7 @@ static void stop(struct srsd *d)
 	daemon_signals_detach();
 	if (d->service.server != NULL)
 		remove_sockets(&d->settings.srsd.daemon);
-	domain_source_free(&d->domains);
+	table_source_free(&d->domains);
 	server_free(&d->service.server);
 	metrics_http_stop(&d->metrics_http);
 	srsd_service_clear(&d->service);
@@ -234,7 +242,7 @@ int main(int argc, char **argv)
 	} else {
 		log_notice("started: SRS domain %s, %zu local domains%s", d.settings.srsd.domain,
 			   domain_set_count(d.service.local_domains),
-			   domain_source_uses_db(d.domains) ? " (from the database)" : "");
+			   table_source_uses_db(d.domains) ? " (from the database)" : "");
 		event_base_dispatch(d.base);
 		log_notice("stopped");
 	}
