@@ -30,6 +30,14 @@ int64_t clock_wall_s(void)
 	return (int64_t)time(NULL) + wall_offset_s;
 }
 
+int64_t clock_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + wall_offset_s) * 1000 + ts.tv_nsec / 1000000;
+}
+
 void clock_set_wall_offset(int64_t seconds)
 {
 	wall_offset_s = seconds;

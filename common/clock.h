@@ -16,6 +16,8 @@ int64_t clock_monotonic_ms(void);
 int64_t clock_monotonic_ns(void);
 /* Seconds since the epoch, plus the offset set below. */
 int64_t clock_wall_s(void);
+/* The same in milliseconds (sliding windows shared between nodes). */
+int64_t clock_wall_ms(void);
 /* Adds seconds to every later clock_wall_s() in this process (tests). */
 void clock_set_wall_offset(int64_t seconds);
 

@@ -291,6 +291,12 @@ void server_conn_close_after_write(struct server_conn *c)
 	conn_finish(c);
 }
 
+void server_conn_resume_input(struct server_conn *c)
+{
+	if (!c->in_handler)
+		run_input(c);
+}
+
 void server_conn_hold(struct server_conn *c)
 {
 	c->holds++;

@@ -50,6 +50,9 @@ void server_conn_close_after_write(struct server_conn *conn);
  * apply and a graceful stop waits. Release when it is written. */
 void server_conn_hold(struct server_conn *conn);
 void server_conn_release(struct server_conn *conn);
+/* Calls on_input() again with what is buffered (a handler that left
+ * requests waiting while it answered an earlier one). */
+void server_conn_resume_input(struct server_conn *conn);
 void server_conn_set_data(struct server_conn *conn, void *data);
 void *server_conn_data(const struct server_conn *conn);
 

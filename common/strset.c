@@ -14,6 +14,7 @@ struct slot {
 	char *s;
 	size_t len;
 	uint64_t hash;
+	void *value;
 };
 
 struct strset {
@@ -80,7 +81,7 @@ static void grow(struct strset *set)
 	free(old);
 }
 
-void strset_add(struct strset *set, const char *s, size_t len)
+static struct slot *insert(struct strset *set, const char *s, size_t len)
 {
 	uint64_t h = fnv1a(s, len);
 	struct slot *slot;
@@ -89,11 +90,31 @@ void strset_add(struct strset *set, const char *s, size_t len)
 		grow(set);
 	slot = find(set, s, len, h);
 	if (slot->s != NULL)
-		return;
+		return slot;
 	slot->s = xstrndup(s, len);
 	slot->len = len;
 	slot->hash = h;
 	set->count++;
+	return slot;
+}
+
+void strset_add(struct strset *set, const char *s, size_t len)
+{
+	insert(set, s, len);
+}
+
+void *strset_put(struct strset *set, const char *s, size_t len, void *value)
+{
+	struct slot *slot = insert(set, s, len);
+	void *old = slot->value;
+
+	slot->value = value;
+	return old;
+}
+
+void *strset_get(const struct strset *set, const char *s, size_t len)
+{
+	return find(set, s, len, fnv1a(s, len))->value;
 }
 
 bool strset_contains(const struct strset *set, const char *s, size_t len)

@@ -173,6 +173,14 @@ class Stack:
         self._start("redis", ["redis-server", conf])
         wait_for(lambda: port_open(self.redis_port), 10, "redis-server")
 
+    def redis_cli(self, *args):
+        """Runs one command against the test Redis; returns its output."""
+        with open(self.path("redis.password")) as f:
+            password = f.read().strip()
+        return subprocess.run(["redis-cli", "-p", str(self.redis_port), "--no-auth-warning",
+                               "-a", password] + list(args), capture_output=True, text=True,
+                              check=True, timeout=10).stdout
+
     def stop_redis(self, kill=True):
         svc = self.services.pop("redis")
         svc.kill() if kill else svc.stop()

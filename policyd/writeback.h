@@ -1,0 +1,34 @@
+/*
+ * writeback.h - policyd's writes to MariaDB (trap hits, held accounts,
+ * blocklist answers), queued by the event loop and executed in batches by
+ * a thread of its own, so no request ever waits on the database.
+ *
+ * While the database is down the queue keeps up to WRITEBACK_QUEUE_MAX
+ * statements and retries; beyond that the oldest are dropped and counted.
+ */
+#ifndef LIMRISTEM_POLICY_WRITEBACK_H
+#define LIMRISTEM_POLICY_WRITEBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "settings.h"
+
+#define WRITEBACK_QUEUE_MAX 10000
+#define WRITEBACK_PARAMS_MAX 8
+
+struct writeback;
+
+/* Reads the database password now; NULL with err. */
+struct writeback *writeback_new(const struct db_settings *db, char *err, size_t errlen);
+int writeback_start(struct writeback *wb);
+/* Queues one statement; string parameters are copied. sql must be static. */
+void writeback_push(struct writeback *wb, const char *sql, const struct db_param *params,
+		    size_t nparams);
+/* Statements dropped because the queue was full. */
+uint64_t writeback_dropped(struct writeback *wb);
+/* Tries to write what is queued (for at most a few seconds), then stops. */
+void writeback_free(struct writeback **wb);
+
+#endif
