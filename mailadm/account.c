@@ -263,8 +263,15 @@ static int account_set(struct cli *cli, const struct cli_args *args)
 	if (!a.name && a.quota_mb < 0 && a.active < 0 && a.limit_messages == -1 &&
 	    a.limit_recipients == -1 && !a.release_hold)
 		return cli_fail(cli, EXIT_BAD_INPUT, "nothing to change (see mailadm account set --help)");
-	if ((rc = cli_write(cli, update_account, &a)) == EXIT_OK)
-		printf("updated account %s\n", a.address);
+	if ((rc = cli_write(cli, update_account, &a)) != EXIT_OK)
+		return rc;
+	if (a.release_hold) {	/* policyd's shared hold mark */
+		char key[sizeof(a.address) + 8];
+
+		snprintf(key, sizeof(key), "held:%s", a.address);
+		cli_redis_forget(cli, key);
+	}
+	printf("updated account %s\n", a.address);
 	return rc;
 }
 

@@ -216,6 +216,26 @@ static void publish_change(struct cli *cli, unsigned long long generation)
 	redis_free(&r);
 }
 
+void cli_redis_forget(struct cli *cli, const char *key)
+{
+	char err[512];
+	struct redis *r;
+	redisReply *reply;
+
+	if (cli->settings.common.redis.address.kind == ENDPOINT_NONE)
+		return;
+	if ((r = redis_new(&cli->settings.common.redis, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mailadm: warning: %s: Redis still has %s until it expires\n", err, key);
+		return;
+	}
+	reply = redis_command(r, "DEL %s%s", redis_key_prefix(r), key);
+	if (reply == NULL)
+		fprintf(stderr, "mailadm: warning: Redis unreachable: it still has %s until it "
+			"expires\n", key);
+	redis_reply_free(&reply);
+	redis_free(&r);
+}
+
 int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg)
 {
 	struct db *db = cli_db(cli);

@@ -83,6 +83,9 @@ struct db *cli_db(struct cli *cli);
  * change_counter, then tells the daemons (Redis PUBLISH). fn returns an
  * exit code; anything but EXIT_OK rolls the transaction back. */
 int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg);
+/* Deletes <prefix>key from Redis (a daemon's live state the database
+ * change alone does not clear); warns when Redis is unreachable. */
+void cli_redis_forget(struct cli *cli, const char *key);
 
 /* Parses "yes"/"no" (and true/false, on/off, 1/0) for option name. */
 int cli_yes_no(struct cli *cli, const char *name, const char *value, bool *result_r);

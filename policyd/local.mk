@@ -26,3 +26,4 @@ policyd_limristem_policyd_SOURCES = \
 	policyd/writeback.c policyd/writeback.h \
 	policyd/zones.c policyd/zones.h
 policyd_limristem_policyd_LDADD = policyd/libpolicy.a $(COMMON_LIBS)
+dist_man_MANS += policyd/limristem-policyd.8

@@ -14,6 +14,7 @@ UNIT_TESTS = \
 	tests/unit/test_metrics \
 	tests/unit/test_misc \
 	tests/unit/test_netstring \
+	tests/unit/test_policy \
 	tests/unit/test_sql \
 	tests/unit/test_srs \
 	tests/unit/test_srsd \
@@ -29,6 +30,8 @@ endif
 LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/unit.h
 tests_unit_test_srs_LDADD = srs/libsrs.a $(LDADD)
+tests_unit_test_policy_LDADD = policyd/libpolicy.a $(LDADD)
+tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd
 tests_unit_test_srsd_LDADD = srs/libsrs.a $(LDADD)
 tests_unit_test_srsd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
 tests_unit_test_srs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
@@ -52,6 +55,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_cidr \
 	tests/fuzz/fuzz_dns_rdata \
 	tests/fuzz/fuzz_netstring \
+	tests/fuzz/fuzz_policy_request \
 	tests/fuzz/fuzz_socketmap \
 	tests/fuzz/fuzz_srs
 EXTRA_DIST += tests/fuzz
@@ -64,6 +68,9 @@ tests_fuzz_fuzz_addr_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_cidr_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_dns_rdata_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_netstring_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_policy_request_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_policy_request_LDADD = policyd/libpolicy.a $(LDADD)
+tests_fuzz_fuzz_policy_request_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd
 tests_fuzz_fuzz_socketmap_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_socketmap_LDADD = srs/libsrs.a $(LDADD)
 tests_fuzz_fuzz_socketmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
@@ -102,8 +109,10 @@ EXTRA_DIST += tests/bench
 BENCH_SECONDS = 5
 BENCH_ROUNDS = 3
 
-bench: tests/bench/lookup-bench srs/limristem-srsd
+bench: tests/bench/lookup-bench srs/limristem-srsd policyd/limristem-policyd mailadm/mailadm
 	$(PYTHON3) $(top_srcdir)/tests/bench/srsd_bench.py --srcdir=$(abs_top_srcdir) \
+		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
+	$(PYTHON3) $(top_srcdir)/tests/bench/policyd_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 
 CLEANFILES += $(EXTRA_PROGRAMS)

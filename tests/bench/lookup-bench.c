@@ -1,14 +1,18 @@
 /*
  * lookup-bench.c - load generator for lookup servers: Postfix socketmap
- * (limristem-srsd, postsrsd 2.x) and tcp_table (postsrsd 1.x).
+ * (limristem-srsd, postsrsd 2.x), tcp_table (postsrsd 1.x) and the policy
+ * delegation protocol (limristem-policyd, postgrey).
  *
- *   lookup-bench --proto socketmap|tcp --address unix:/path|host:port
+ *   lookup-bench --proto socketmap|tcp|policy --address unix:/path|host:port
  *                [--map forward] [--connections 8] [--depth 1]
  *                [--seconds 5] --keys FILE
  *
  * Each connection runs in its own thread with up to --depth requests in
  * flight (closed loop: a reply lets the next request go). Keys are read
- * from FILE, one per line, and sent round-robin. Prints one line:
+ * from FILE, one per line, and sent round-robin; for policy a key is the
+ * request's attributes separated by spaces ("client_address=192.0.2.1
+ * sender=a@b.example recipient=c@d.example"), sent as an RCPT request.
+ * Prints one line:
  *   requests=N seconds=S rps=R p50_us=.. p90_us=.. p99_us=.. p999_us=.. max_us=.. errors=E
  * Latency is measured per request from send to reply.
  */
@@ -31,8 +35,10 @@
 #define DEPTH_MAX 64
 #define SAMPLES_MAX (1 << 22)
 
+enum proto { PROTO_SOCKETMAP, PROTO_TCP_TABLE, PROTO_POLICY };
+
 struct options {
-	bool tcp_table;
+	enum proto proto;
 	const char *address;
 	const char *map;
 	int connections;
@@ -96,8 +102,16 @@ static int connect_to(const char *address)
 /* Appends one request for key to buf; returns its length. */
 static int format_request(const struct options *opt, const char *key, char *buf, size_t len)
 {
-	if (opt->tcp_table)
+	if (opt->proto == PROTO_TCP_TABLE)
 		return snprintf(buf, len, "get %s\n", key);
+	if (opt->proto == PROTO_POLICY) {
+		int n = snprintf(buf, len, "request=smtpd_access_policy\nprotocol_state=RCPT\n"
+				 "protocol_name=ESMTP\n%s\n\n", key);
+		for (int i = 0; i < n - 2; i++)
+			if (buf[i] == ' ')
+				buf[i] = '\n';
+		return n;
+	}
 	int payload = (int)(strlen(opt->map) + 1 + strlen(key));
 	return snprintf(buf, len, "%d:%s %s,", payload, opt->map, key);
 }
@@ -105,7 +119,14 @@ static int format_request(const struct options *opt, const char *key, char *buf,
 /* Finds the end of one reply in buf[0..len): bytes used, 0 for more. */
 static size_t reply_length(const struct options *opt, const char *buf, size_t len, bool *ok_r)
 {
-	if (opt->tcp_table) {
+	if (opt->proto == PROTO_POLICY) {
+		const char *end = memmem(buf, len, "\n\n", 2);
+		if (end == NULL)
+			return 0;
+		*ok_r = len >= 7 && memcmp(buf, "action=", 7) == 0;
+		return (size_t)(end - buf) + 2;
+	}
+	if (opt->proto == PROTO_TCP_TABLE) {
 		const char *nl = memchr(buf, '\n', len);
 		if (nl == NULL)
 			return 0;
@@ -218,7 +239,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
 
 	while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (o) {
-		case 'P': opt->tcp_table = strcmp(optarg, "tcp") == 0; break;
+		case 'P':
+			opt->proto = strcmp(optarg, "tcp") == 0 ? PROTO_TCP_TABLE
+				     : strcmp(optarg, "policy") == 0 ? PROTO_POLICY : PROTO_SOCKETMAP;
+			break;
 		case 'a': opt->address = optarg; break;
 		case 'm': opt->map = optarg; break;
 		case 'c': opt->connections = atoi(optarg); break;
@@ -230,7 +254,7 @@ static void parse_options(int argc, char **argv, struct options *opt)
 	}
 	if (opt->address == NULL || opt->keys == NULL || opt->connections < 1 ||
 	    opt->depth < 1 || opt->depth > DEPTH_MAX) {
-		fprintf(stderr, "usage: lookup-bench --proto socketmap|tcp --address ADDR --keys FILE "
+		fprintf(stderr, "usage: lookup-bench --proto socketmap|tcp|policy --address ADDR --keys FILE "
 			"[--map NAME] [--connections N] [--depth 1..64] [--seconds S]\n");
 		exit(2);
 	}

@@ -265,7 +265,7 @@ class Stack:
                 '  zonelistfile: "%s/zone.list"' % zdir, '  xfrdfile: "%s/xfrd.state"' % zdir,
                 '  xfrdir: "%s"' % zdir, '  pidfile: "%s/nsd.pid"' % zdir,
                 '  logfile: "%s"' % self.path("nsd-server.log"), "  server-count: 1",
-                "  verbosity: 2", "  refuse-any: yes", "remote-control:", "  control-enable: no"]
+                "  verbosity: 2", "  refuse-any: yes", "  rrl-ratelimit: 0", "remote-control:", "  control-enable: no"]
         for name in sorted(self.zones):
             self._write_zone(name)
             conf += ["zone:", "  name: %s" % name, "  zonefile: %s.zone" % name]

@@ -176,6 +176,10 @@ class PolicydTest(unittest.TestCase):
                               capture_output=True, text=True).stdout
         self.assertIn('"queue_name": "hold"', held)
         self.assertIn("held as possibly compromised", self.stack.daemon_log("policyd"))
+        self.assertEqual(self.stack.redis_cli("EXISTS", "lrtest:held:" + login).strip(), "1")
+        # the postmaster releases it: the database and the shared mark are cleared
+        self.mailadm("account", "set", login, "--release-hold")
+        self.assertEqual(self.stack.redis_cli("EXISTS", "lrtest:held:" + login).strip(), "0")
 
     def test_spam_trap_refused_and_network_blocked(self):
         out = self.swaks("trap@" + DOMAIN, addr="203.0.113.7")
