@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.request
 
 import harness
 
@@ -38,7 +39,12 @@ def request(**attrs):
 
 class PolicyClient:
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if isinstance(port, str):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.settimeout(10)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.buf = b""
 
     def ask(self, **attrs):
@@ -90,7 +96,7 @@ class PolicydTest(unittest.TestCase):
                          "('full@%s', 2097152, 10), ('roomy@%s', 1000, 1)" % (DOMAIN, DOMAIN),
                          stack.db_name)
         cls.port = harness.free_port()
-        cls.svc, cls.policy_conf = cls.start_policyd("policyd", cls.port)
+        cls.svc, cls.policy_conf, cls.metrics_port = cls.start_policyd("policyd", cls.port)
         cls.smtp_port = stack.start_postfix({
             "smtpd_authorized_xclient_hosts": "127.0.0.1",
             "relay_domains": DOMAIN + ", remote.example",
@@ -117,7 +123,9 @@ class PolicydTest(unittest.TestCase):
 
     @classmethod
     def start_policyd(cls, name, port, extra=None):
-        section = {"listen": ["127.0.0.1:%d" % port], "user": "", "socket_group": "",
+        metrics_port = harness.free_port()
+        section = {"listen": ["127.0.0.1:%d" % port, "unix:" + cls.stack.path(name + ".sock")],
+                   "user": "", "socket_group": "", "metrics_listen": "127.0.0.1:%d" % metrics_port,
                    "change_check": "200ms", "snapshot_refresh": "1s", "hold_factor": 2,
                    "idle_timeout": "2s", "request_timeout": "1500ms",
                    "blocklist_health_interval": "10s"}
@@ -128,7 +136,7 @@ class PolicydTest(unittest.TestCase):
         svc = cls.stack.start_daemon(
             name, POLICYD, conf,
             lambda: harness.port_open(port) and "passed its test" in cls.stack.daemon_log(name))
-        return svc, conf
+        return svc, conf, metrics_port
 
     def swaks(self, rcpt, sender="someone@remote.example", addr=None, login=None, subject="t"):
         argv = ["swaks", "--server", "127.0.0.1:%d" % self.smtp_port, "--from", sender,
@@ -266,6 +274,26 @@ class PolicydTest(unittest.TestCase):
             self.assertEqual(c.read_answer(), "DUNNO")
         finally:
             c.close()
+
+    def test_end_of_message_and_unix_socket(self):
+        c = PolicyClient(self.stack.path("policyd.sock"))
+        try:
+            # at END-OF-MESSAGE the real size is known; one recipient is checked
+            self.assertTrue(c.ask(protocol_state="END-OF-MESSAGE", recipient="roomy@" + DOMAIN,
+                                  recipient_count="1", size=str(200 * 1024 * 1024),
+                                  client_address="198.51.100.30").startswith("552 5.2.2"))
+            self.assertEqual(c.ask(protocol_state="END-OF-MESSAGE", recipient="",
+                                   recipient_count="2", size=str(200 * 1024 * 1024),
+                                   client_address="198.51.100.30"), "DUNNO")
+            # a request that is not smtpd_access_policy gets DUNNO
+            self.assertEqual(c.ask(request="something_else"), "DUNNO")
+        finally:
+            c.close()
+        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
+                                         timeout=10).read().decode()
+        self.assertIn('policyd_check_results_total{check="quota",result="reject"}', metrics)
+        self.assertIn('policyd_blocklist_zone_usable{zone="bl.example"} 1', metrics)
+        self.assertIn('policyd_blocklist_zone_usable{zone="all.example"} 0', metrics)
 
     def test_unfinished_request_is_dropped_at_idle_timeout(self):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
