@@ -3,7 +3,7 @@
 
 Started by demo/run after the build. Uses the integration harness, so the
 demo runs the same real services as the tests: Redis, MariaDB, nsd serving
-the demo zone, limristem-srsd, and a private Postfix that reads the
+the demo zone, limristem-srsd, limristem-policyd, and a private Postfix that reads the
 suite's tables through the shipped sql/postfix lookup files. Everything
 the operator would do goes through mailadm.
 """
@@ -85,8 +85,13 @@ class Demo:
                                       "socket_group": "postfix", "listen": ["unix:" + sock]}},
                             redis=False, dns=False)
         stack.start_daemon("srsd", "srs/limristem-srsd", conf, lambda: os.path.exists(sock))
+        policy_sock = self.start_policyd()
         maps = {"virtual_alias_domains": stack.postfix_sql_map("virtual_domains.cf"),
-                "virtual_alias_maps": stack.postfix_sql_map("virtual_aliases.cf")}
+                "virtual_alias_maps": stack.postfix_sql_map("virtual_aliases.cf"),
+                # XCLIENT lets the demo's swaks speak as a remote client would
+                "smtpd_authorized_xclient_hosts": "127.0.0.1",
+                "smtpd_recipient_restrictions": "permit_mynetworks, reject_unauth_destination, "
+                                                "check_policy_service unix:%s, permit" % policy_sock}
         maps.update(harness.srs_canonical_maps(sock))
         smtp = stack.start_postfix(maps)
         say("2. Postfix (127.0.0.1:%d) reads those tables through sql/postfix/*.cf, and" % smtp)
@@ -94,6 +99,39 @@ class Demo:
         srs_sender = self.relay("someone@origin.example", "forward@" + DOMAIN, "forwarded by the demo")
         say("   a bounce to that address goes back to the original sender:")
         self.relay("", srs_sender, "bounce of the demo")
+        say()
+        self.policy()
+
+    def start_policyd(self):
+        stack = self.stack
+        sock = stack.path("policyd.sock")
+        conf = stack.config({"policyd": {"user": "", "socket_group": "postfix",
+                                         "listen": ["unix:" + sock], "change_check": "200ms"}})
+        stack.start_daemon("policyd", "policyd/limristem-policyd", conf,
+                           lambda: os.path.exists(sock))
+        return sock
+
+    def policy(self):
+        say("3. limristem-policyd answers Postfix at RCPT. The operator adds a spam trap and")
+        say("   Dovecot reports a full mailbox:")
+        self.stack.mysql_root("INSERT INTO quota_usage (username, bytes, messages) VALUES "
+                              "('carol@%s', 2000000, 12)" % DOMAIN, self.stack.db_name)
+        self.mailadm("trap", "add", "trap@" + DOMAIN, "--comment", "seeded on an old web page")
+        self.mailadm("account", "add", "carol@" + DOMAIN, "--quota", "1", "--no-password")
+        time.sleep(1.5)  # policyd notices the change within change_check
+        for client, rcpt, what in (("198.51.100.7", "carol@" + DOMAIN, "a full mailbox"),
+                                   ("203.0.113.9", "trap@" + DOMAIN, "a spam trap"),
+                                   ("203.0.113.10", "alice@" + DOMAIN,
+                                    "the next client from that network"),
+                                   ("198.51.100.7", "postmaster@" + DOMAIN, "a good client")):
+            r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],
+                                "--xclient-addr", client, "--from", "someone@origin.example",
+                                "--to", rcpt, "--quit-after", "RCPT"],
+                               capture_output=True, text=True, timeout=60)
+            lines = r.stdout.splitlines()
+            rcpt_at = [i for i, l in enumerate(lines) if l.startswith(" -> RCPT TO")]
+            answer = lines[rcpt_at[0] + 1][4:] if rcpt_at else r.stdout[-300:]
+            show("from %s to <%s> (%s):" % (client, rcpt, what), answer)
         say()
 
     def relay(self, sender, rcpt, subject):
@@ -120,7 +158,7 @@ def main():
         demo.start()
         demo.manage()
         demo.mail()
-        say("The milter and policyd join this demo as they are built.")
+        say("The milter joins this demo as it is built.")
         if args.once:
             return 0
         say("Everything is running (mailadm -c %s ...). Press Ctrl-C to stop it all." % demo.conf)
