@@ -1,0 +1,260 @@
+/*
+ * callbacks.c - libmilter glue: Postfix's milter events in, the message's
+ * state and the final action out.
+ *
+ * Each connection gets a struct connection (smfi_setpriv); each MAIL FROM
+ * a struct message that lives until the end of the message or an abort.
+ * Outbound mail (authenticated, or from internal_networks) is not
+ * verified. Every answer path goes through finish(), which writes the one
+ * summary log line.
+ */
+#include "autoconfig.h"
+
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dns_glue.h"
+#include "log.h"
+#include "milter.h"
+#include "verify.h"
+#include "xalloc.h"
+
+static struct connection *connection_of(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+/* libmilter's API takes char *; our strings are const. */
+static int set_reply(SMFICTX *ctx, const char *code, const char *dsn, const char *text)
+{
+	char c[8], d[16], t[512];
+
+	snprintf(c, sizeof(c), "%s", code);
+	snprintf(d, sizeof(d), "%s", dsn);
+	snprintf(t, sizeof(t), "%s", text);
+	return smfi_setreply(ctx, c, d, t);
+}
+
+static sfsistat error_action(SMFICTX *ctx, const char *why)
+{
+	log_error("milter: internal error: %s", why);
+	if (milter.settings->internal_error_action == MILTER_ACCEPT)
+		return SMFIS_ACCEPT;
+	set_reply(ctx, "451", "4.3.0", "Temporary local problem, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat on_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long steps,
+			     unsigned long unused2, unsigned long unused3,
+			     unsigned long *actions_r, unsigned long *steps_r,
+			     unsigned long *unused2_r, unsigned long *unused3_r)
+{
+	*actions_r = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	/* header values exactly as received: simple canonicalization needs them */
+	*steps_r = steps & SMFIP_HDR_LEADSPC;
+	*unused2_r = *unused3_r = 0;
+	return (steps & SMFIP_HDR_LEADSPC) ? SMFIS_CONTINUE : SMFIS_REJECT;
+}
+
+static void client_from_sockaddr(struct connection *c, const struct sockaddr *sa)
+{
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			  c->client_text, sizeof(c->client_text));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  c->client_text, sizeof(c->client_text));
+	c->have_client = ip_parse(c->client_text, &c->client) == 0;
+}
+
+static sfsistat on_connect(SMFICTX *ctx, char *hostname, struct sockaddr *addr)
+{
+	struct connection *c = xcalloc(1, sizeof(*c));
+
+	snprintf(c->client_name, sizeof(c->client_name), "%s", hostname ? hostname : "unknown");
+	client_from_sockaddr(c, addr);
+	c->internal = c->have_client &&
+		cidr_list_contains(&milter.settings->internal_networks, &c->client);
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_helo(SMFICTX *ctx, char *helo)
+{
+	struct connection *c = connection_of(ctx);
+
+	if (c != NULL)
+		snprintf(c->helo, sizeof(c->helo), "%s", helo ? helo : "");
+	return SMFIS_CONTINUE;
+}
+
+static void copy_symbol(SMFICTX *ctx, const char *name, char *out, size_t outlen)
+{
+	char n[32];
+	const char *v;
+
+	snprintf(n, sizeof(n), "%s", name);
+	v = smfi_getsymval(ctx, n);
+	snprintf(out, outlen, "%s", v ? v : "");
+}
+
+static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct connection *c = connection_of(ctx);
+	struct message *m;
+	const char *from = argv && argv[0] ? argv[0] : "";
+	size_t len = strlen(from);
+
+	if (c == NULL)
+		return error_action(ctx, "MAIL FROM without a connection");
+	message_free(&c->message);
+	m = c->message = message_new();
+	m->started_ns = clock_monotonic_ns();
+	if (len >= 2 && from[0] == '<' && from[len - 1] == '>')
+		snprintf(m->mail_from, sizeof(m->mail_from), "%.*s", (int)(len - 2), from + 1);
+	else
+		snprintf(m->mail_from, sizeof(m->mail_from), "%s", from);
+	copy_symbol(ctx, "{auth_authen}", m->auth_user, sizeof(m->auth_user));
+	copy_symbol(ctx, "i", m->queue_id, sizeof(m->queue_id));
+	m->outbound = m->auth_user[0] != '\0' || c->internal;
+	if (!m->outbound) {
+		struct arc_options o = { .key_lookup = dns_glue_key, .key_ctx = milter.dns,
+					 .min_rsa_bits = (unsigned)milter.settings->min_rsa_bits };
+		m->arc = arc_verify_new(&o);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct connection *c = connection_of(ctx);
+
+	if (c != NULL && c->message != NULL)
+		c->message->recipients++;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct connection *c = connection_of(ctx);
+	struct message *m = c ? c->message : NULL;
+
+	if (m == NULL)
+		return error_action(ctx, "header without a message");
+	message_add_header(m, name, value);
+	if (m->arc != NULL)
+		arc_verify_header(m->arc, name, value);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_eoh(SMFICTX *ctx)
+{
+	struct connection *c = connection_of(ctx);
+	struct message *m = c ? c->message : NULL;
+
+	if (m != NULL && m->arc != NULL)
+		m->arc_wants_body = arc_verify_eoh(m->arc);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct connection *c = connection_of(ctx);
+	struct message *m = c ? c->message : NULL;
+
+	if (m != NULL && m->arc != NULL && m->arc_wants_body)
+		arc_verify_body(m->arc, data, len);
+	return SMFIS_CONTINUE;
+}
+
+static void log_summary(const struct connection *c, const struct message *m,
+			const struct verify_outcome *o)
+{
+	int64_t us = (clock_monotonic_ns() - m->started_ns) / 1000;
+
+	log_info("milter: %s client=%s[%s] helo=%s from=<%s> rcpts=%zu%s%s %s header.from=%s "
+		 "arc=%s: %s%s%s (%lld.%03lld ms)",
+		 m->queue_id[0] ? m->queue_id : "-", c->client_name, c->client_text, c->helo,
+		 m->mail_from, m->recipients, m->auth_user[0] ? " auth=" : "", m->auth_user,
+		 m->outbound ? "outbound" : "inbound", o->from_domain[0] ? o->from_domain : "-",
+		 m->outbound ? "-" : o->arc.status == ARC_STATUS_PASS ? "pass"
+				   : o->arc.status == ARC_STATUS_FAIL ? "fail" : "none",
+		 verify_action_name(o->action), o->why[0] ? ": " : "", o->why,
+		 (long long)(us / 1000), (long long)(us % 1000));
+}
+
+static sfsistat finish(SMFICTX *ctx, struct connection *c, const struct verify_outcome *o)
+{
+	sfsistat status = SMFIS_ACCEPT;
+
+	log_summary(c, c->message, o);
+	metric_inc(milter.messages[o->action]);
+	metric_observe_since(milter.latency, c->message->started_ns);
+	if (o->action == VERIFY_REJECT || o->action == VERIFY_TEMPFAIL) {
+		set_reply(ctx, o->smtp_code, o->dsn, o->reply);
+		status = o->action == VERIFY_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	}
+	message_free(&c->message);
+	return status;
+}
+
+static sfsistat on_eom(SMFICTX *ctx)
+{
+	struct connection *c = connection_of(ctx);
+	struct verify_outcome o;
+
+	if (c == NULL || c->message == NULL)
+		return error_action(ctx, "end of message without a message");
+	if (c->message->outbound) {
+		memset(&o, 0, sizeof(o));
+		return finish(ctx, c, &o);
+	}
+	verify_message(c, c->message, &o);
+	return finish(ctx, c, &o);
+}
+
+static sfsistat on_abort(SMFICTX *ctx)
+{
+	struct connection *c = connection_of(ctx);
+
+	if (c != NULL)
+		message_free(&c->message);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat on_close(SMFICTX *ctx)
+{
+	struct connection *c = connection_of(ctx);
+
+	if (c != NULL) {
+		message_free(&c->message);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static char filter_name[] = "limristem-milter";
+
+struct smfiDesc milter_description = {
+	.xxfi_name = filter_name,
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = on_connect,
+	.xxfi_helo = on_helo,
+	.xxfi_envfrom = on_envfrom,
+	.xxfi_envrcpt = on_envrcpt,
+	.xxfi_header = on_header,
+	.xxfi_eoh = on_eoh,
+	.xxfi_body = on_body,
+	.xxfi_eom = on_eom,
+	.xxfi_abort = on_abort,
+	.xxfi_close = on_close,
+	.xxfi_negotiate = on_negotiate,
+};

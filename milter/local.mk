@@ -1,0 +1,17 @@
+# milter/local.mk - limristem-milter, the Postfix milter.
+#
+# The checks live in libraries of their own (milter/*.mk, each with its
+# unit tests and fuzz targets); this is the daemon around them.
+
+sbin_PROGRAMS += milter/limristem-milter
+milter_limristem_milter_SOURCES = \
+	milter/callbacks.c \
+	milter/dns_glue.c milter/dns_glue.h \
+	milter/main.c \
+	milter/message.c milter/message.h \
+	milter/milter.h \
+	milter/settings.c \
+	milter/verify.c milter/verify.h
+milter_limristem_milter_LDADD = milter/libdmarc.a milter/libarc.a $(MILTER_LIBS) \
+	$(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
+dist_man_MANS += milter/limristem-milter.8

@@ -1,0 +1,199 @@
+/*
+ * main.c - limristem-milter: SPF, DKIM, DMARC and ARC for Postfix's
+ * smtpd_milters, in one pass over each message.
+ *
+ * Wires things up and nothing more: configuration, the milter socket (as
+ * root, with its mode and owner), privilege drop, the resolver, metrics,
+ * then libmilter's loop (one thread per connection; it stops on SIGTERM,
+ * SIGINT or SIGHUP and lets connections finish).
+ */
+#include "autoconfig.h"
+
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics_http.h"
+#include "milter.h"
+
+#define PROGRAM "limristem-milter"
+
+struct milter_globals milter;
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: " PROGRAM " [-c FILE] [-f] [-p | -n | -t]\n"
+		"  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+		"  -f       stay in the foreground and log to stderr as well\n"
+		"  -p       print the effective configuration and exit\n"
+		"  -n       print only the settings that differ from the defaults and exit\n"
+		"  -t       check the configuration, then exit\n"
+		"  -V       print the version and exit\n");
+	exit(2);
+}
+
+static void init_metrics(struct metrics *m)
+{
+	static const char *const outcomes[] = { "accept", "reject", "tempfail", "quarantine" };
+	static const char *const arc[] = { "none", "pass", "fail" };
+	char labels[64];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(labels, sizeof(labels), "action=\"%s\"", outcomes[i]);
+		milter.messages[i] = metrics_counter(m, "milter_messages_total", labels,
+						     "messages by the action taken");
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"", arc[i]);
+		milter.arc_results[i] = metrics_counter(m, "milter_arc_results_total", labels,
+							"ARC chain validations by result");
+	}
+	milter.bad_from = metrics_counter(m, "milter_bad_from_total", NULL,
+					  "messages refused for their From header fields");
+	milter.latency = metrics_histogram(m, "milter_message_seconds", NULL,
+					   "time from MAIL FROM to the answer at the end of the message",
+					   metrics_latency_buckets, metrics_latency_bucket_count);
+}
+
+/* libmilter's socket spec, and the path of a unix socket ("" for TCP). */
+static int socket_spec(const struct endpoint *ep, char *spec, size_t speclen)
+{
+	int n = ep->kind == ENDPOINT_UNIX ? snprintf(spec, speclen, "unix:%s", ep->path)
+		: snprintf(spec, speclen, "inet%s:%u@%s", strchr(ep->host, ':') ? "6" : "",
+			   ep->port, ep->host);
+
+	return n < 0 || (size_t)n >= speclen ? -1 : 0;
+}
+
+static int set_socket_access(const struct milter_section *s, const struct endpoint *ep, char *err,
+			     size_t errlen)
+{
+	const char *owner = s->daemon.socket_owner, *group = s->daemon.socket_group;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (ep->kind != ENDPOINT_UNIX)
+		return 0;
+	if (daemon_lookup_ids(owner, group, &uid, &gid, err, errlen) < 0)
+		return -1;
+	if (chmod(ep->path, s->daemon.socket_mode) < 0 ||
+	    ((owner[0] || group[0]) &&
+	     chown(ep->path, owner[0] ? uid : (uid_t)-1, group[0] ? gid : (gid_t)-1) < 0)) {
+		snprintf(err, errlen, "%s: cannot set owner and mode", ep->path);
+		return -1;
+	}
+	return 0;
+}
+
+static int start(const struct milter_settings *settings, struct metrics_http **http_r,
+		 struct metrics *m, int *pid_fd, char *err, size_t errlen)
+{
+	const struct milter_section *s = &settings->milter;
+	const struct endpoint *ep = &s->daemon.listen.items[0];
+	char spec[ENDPOINT_PATH_MAX + 16];
+	mode_t old_mask;
+	int rc;
+
+	if (socket_spec(ep, spec, sizeof(spec)) < 0 || smfi_setconn(spec) == MI_FAILURE ||
+	    smfi_settimeout((int)(s->timeout_ms / 1000)) == MI_FAILURE ||
+	    smfi_register(milter_description) == MI_FAILURE) {
+		snprintf(err, errlen, "cannot set up libmilter for %s", spec);
+		return -1;
+	}
+	old_mask = umask(0177);	/* nobody can connect before the chmod */
+	rc = smfi_opensocket(true);
+	umask(old_mask);
+	if (rc == MI_FAILURE) {
+		snprintf(err, errlen, "cannot listen on %s", spec);
+		return -1;
+	}
+	if (set_socket_access(s, ep, err, errlen) < 0)
+		return -1;
+	if (s->daemon.pid_file[0] && (*pid_fd = daemon_pidfile_create(s->daemon.pid_file, err, errlen)) < 0)
+		return -1;
+	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
+		return -1;
+	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL)
+		return -1;
+	if (s->daemon.metrics_listen.kind != ENDPOINT_NONE &&
+	    (*http_r = metrics_http_start(m, &s->daemon.metrics_listen, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void set_authserv_id(const struct milter_section *s)
+{
+	if (s->authserv_id[0] != '\0') {
+		snprintf(milter.authserv_id, sizeof(milter.authserv_id), "%s", s->authserv_id);
+		return;
+	}
+	if (gethostname(milter.authserv_id, sizeof(milter.authserv_id) - 1) < 0)
+		snprintf(milter.authserv_id, sizeof(milter.authserv_id), "localhost");
+}
+
+int main(int argc, char **argv)
+{
+	struct milter_settings settings;
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	bool foreground = false, print = false, changed_only = false, check = false;
+	struct metrics *metrics = NULL;
+	struct metrics_http *http = NULL;
+	char err[CONFIG_ERROR_MAX];
+	int opt, status = 0, pid_fd = -1;
+
+	memset(&settings, 0, sizeof(settings));
+	while ((opt = getopt(argc, argv, "c:fpntV")) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 'f': foreground = true; break;
+		case 'p': print = true; break;
+		case 'n': print = changed_only = true; break;
+		case 't': check = true; break;
+		case 'V': printf(PROGRAM " %s\n", PACKAGE_VERSION); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_open(PROGRAM, LOG_TO_STDERR, 0);
+	if (config_load(config_path, milter_config_sections, &settings, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		config_free(milter_config_sections, &settings);
+		return 1;
+	}
+	if (print || check) {
+		if (print)
+			config_print(stdout, milter_config_sections, &settings, changed_only);
+		else
+			printf("%s: configuration ok\n", config_path);
+		config_free(milter_config_sections, &settings);
+		return 0;
+	}
+	log_apply_settings(&settings.common.log, PROGRAM, foreground);
+	milter.settings = &settings.milter;
+	set_authserv_id(&settings.milter);
+	metrics = metrics_new();
+	init_metrics(metrics);
+	if (start(&settings, &http, metrics, &pid_fd, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		status = 1;
+	} else {
+		log_notice("started: authserv-id %s", milter.authserv_id);
+		status = smfi_main() == MI_SUCCESS ? 0 : 1;
+		log_notice("stopped");
+	}
+	if (settings.milter.daemon.listen.items[0].kind == ENDPOINT_UNIX)
+		unlink(settings.milter.daemon.listen.items[0].path);
+	metrics_http_stop(&http);
+	dns_free(&milter.dns);
+	metrics_free(&metrics);
+	if (pid_fd >= 0)
+		daemon_pidfile_remove(settings.milter.daemon.pid_file, &pid_fd);
+	config_free(milter_config_sections, &settings);
+	return status;
+}

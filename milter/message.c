@@ -1,0 +1,63 @@
+/*
+ * message.c - the per-message state (see message.h).
+ */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+#include "message.h"
+#include "xalloc.h"
+
+struct message *message_new(void)
+{
+	return xcalloc(1, sizeof(struct message));
+}
+
+void message_add_header(struct message *m, const char *name, const char *value)
+{
+	struct header_field *h;
+
+	if (m->header_count >= MESSAGE_HEADERS_MAX) {
+		m->too_many_headers = true;
+		return;
+	}
+	m->headers = xgrow(m->headers, &m->header_cap, m->header_count + 1, sizeof(*m->headers));
+	h = &m->headers[m->header_count++];
+	h->name = xstrdup(name);
+	h->value = xstrdup(value);
+	h->index = (unsigned)message_header_count(m, name);	/* itself included */
+}
+
+size_t message_header_count(const struct message *m, const char *name)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->header_count; i++)
+		n += strcasecmp(m->headers[i].name, name) == 0;
+	return n;
+}
+
+const struct header_field *message_header(const struct message *m, const char *name, size_t n)
+{
+	for (size_t i = 0; i < m->header_count; i++)
+		if (strcasecmp(m->headers[i].name, name) == 0 && n-- == 0)
+			return &m->headers[i];
+	return NULL;
+}
+
+void message_free(struct message **mp)
+{
+	struct message *m = *mp;
+
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->header_count; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+	arc_verify_free(&m->arc);
+	free(m);
+	*mp = NULL;
+}

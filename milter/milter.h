@@ -1,0 +1,51 @@
+/*
+ * milter.h - limristem-milter's settings and the pieces main.c wires.
+ */
+#ifndef LIMRISTEM_MILTER_MILTER_H
+#define LIMRISTEM_MILTER_MILTER_H
+
+#include <stdbool.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "daemon.h"
+#include "dns.h"
+#include "metrics.h"
+#include "settings.h"
+
+enum milter_error_action { MILTER_TEMPFAIL, MILTER_ACCEPT };
+
+struct milter_section {
+	struct daemon_settings daemon;
+	char *authserv_id;		/* "" for the host name */
+	struct cidr_list internal_networks;
+	bool refuse_bad_from;		/* no From, several From, several mailboxes */
+	int internal_error_action;	/* enum milter_error_action */
+	long long min_rsa_bits;
+	long long timeout_ms;		/* libmilter's MTA read/write timeout */
+};
+
+struct milter_settings {
+	struct common_settings common;
+	struct milter_section milter;
+};
+
+extern const struct config_section milter_config_sections[];
+
+/* What every connection shares; read-only once the filter runs. */
+struct milter_globals {
+	const struct milter_section *settings;
+	char authserv_id[256];
+	struct dns *dns;
+	struct metric *messages[4];	/* by outcome: accepted, rejected, tempfailed, quarantined */
+	struct metric *arc_results[3];	/* none, pass, fail */
+	struct metric *bad_from;
+	struct metric *latency;
+};
+
+extern struct milter_globals milter;
+
+/* callbacks.c: libmilter's table. */
+extern struct smfiDesc milter_description;
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * verify.h - the inbound checks at the end of a message, and what they
+ * decide: the results for Authentication-Results and the log, and the
+ * action for Postfix.
+ */
+#ifndef LIMRISTEM_MILTER_VERIFY_H
+#define LIMRISTEM_MILTER_VERIFY_H
+
+#include "arc.h"
+#include "from_header.h"
+#include "message.h"
+
+enum verify_action { VERIFY_ACCEPT, VERIFY_REJECT, VERIFY_TEMPFAIL, VERIFY_QUARANTINE };
+
+struct verify_outcome {
+	enum verify_action action;
+	char smtp_code[4];		/* for REJECT and TEMPFAIL */
+	char dsn[8];
+	char reply[256];		/* the text Postfix sends */
+	char why[256];			/* for the log (and the quarantine reason) */
+
+	enum from_status from_status;
+	char from_domain[FROM_DOMAIN_SIZE];
+	struct arc_result arc;		/* copied from the verifier */
+};
+
+void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o);
+const char *verify_action_name(enum verify_action action);
+
+#endif
