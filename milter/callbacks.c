@@ -126,7 +126,11 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	if (!m->outbound) {
 		struct arc_options o = { .key_lookup = dns_glue_key, .key_ctx = milter.dns,
 					 .min_rsa_bits = (unsigned)milter.settings->min_rsa_bits };
+		struct dkim_verify_options d = { .key_lookup = dns_glue_key, .key_ctx = milter.dns,
+						 .min_rsa_bits = (unsigned)milter.settings->min_rsa_bits };
+
 		m->arc = arc_verify_new(&o);
+		m->dkim = dkim_verify_new(milter.dkim_lib, &d, m->queue_id);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -150,6 +154,8 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	message_add_header(m, name, value);
 	if (m->arc != NULL)
 		arc_verify_header(m->arc, name, value);
+	if (m->dkim != NULL)
+		dkim_verify_header(m->dkim, name, value);
 	return SMFIS_CONTINUE;
 }
 
@@ -160,6 +166,8 @@ static sfsistat on_eoh(SMFICTX *ctx)
 
 	if (m != NULL && m->arc != NULL)
 		m->arc_wants_body = arc_verify_eoh(m->arc);
+	if (m != NULL && m->dkim != NULL)
+		m->dkim_wants_body = dkim_verify_eoh(m->dkim);
 	return SMFIS_CONTINUE;
 }
 
@@ -170,20 +178,39 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *data, size_t len)
 
 	if (m != NULL && m->arc != NULL && m->arc_wants_body)
 		arc_verify_body(m->arc, data, len);
+	if (m != NULL && m->dkim != NULL && m->dkim_wants_body)
+		dkim_verify_body(m->dkim, data, len);
 	return SMFIS_CONTINUE;
+}
+
+/* "pass(example.org) fail(other.example)", or "none". */
+static void dkim_summary(const struct dkim_verify_result *r, char *out, size_t outlen)
+{
+	size_t used = 0;
+
+	snprintf(out, outlen, "none");
+	for (size_t i = 0; r != NULL && i < r->count; i++) {
+		int n = snprintf(out + used, outlen - used, "%s%s(%s)", used ? "," : "",
+				 dkim_result_name(r->sigs[i].result), r->sigs[i].domain);
+		if (n < 0 || (size_t)n >= outlen - used)
+			break;
+		used += (size_t)n;
+	}
 }
 
 static void log_summary(const struct connection *c, const struct message *m,
 			const struct verify_outcome *o)
 {
 	int64_t us = (clock_monotonic_ns() - m->started_ns) / 1000;
+	char dkim[256];
 
+	dkim_summary(o->dkim, dkim, sizeof(dkim));
 	log_info("milter: %s client=%s[%s] helo=%s from=<%s> rcpts=%zu%s%s %s header.from=%s "
-		 "arc=%s: %s%s%s (%lld.%03lld ms)",
+		 "dkim=%s arc=%s: %s%s%s (%lld.%03lld ms)",
 		 m->queue_id[0] ? m->queue_id : "-", c->client_name, c->client_text, c->helo,
 		 m->mail_from, m->recipients, m->auth_user[0] ? " auth=" : "", m->auth_user,
 		 m->outbound ? "outbound" : "inbound", o->from_domain[0] ? o->from_domain : "-",
-		 m->outbound ? "-" : o->arc.status == ARC_STATUS_PASS ? "pass"
+		 m->outbound ? "-" : dkim, m->outbound ? "-" : o->arc.status == ARC_STATUS_PASS ? "pass"
 				   : o->arc.status == ARC_STATUS_FAIL ? "fail" : "none",
 		 verify_action_name(o->action), o->why[0] ? ": " : "", o->why,
 		 (long long)(us / 1000), (long long)(us % 1000));
@@ -211,6 +238,8 @@ static sfsistat on_eom(SMFICTX *ctx)
 
 	if (c == NULL || c->message == NULL)
 		return error_action(ctx, "end of message without a message");
+	if (c->message->queue_id[0] == '\0')	/* Postfix names the queue file late */
+		copy_symbol(ctx, "i", c->message->queue_id, sizeof(c->message->queue_id));
 	if (c->message->outbound) {
 		memset(&o, 0, sizeof(o));
 		return finish(ctx, c, &o);

@@ -4,6 +4,7 @@
 # unit tests and fuzz targets); this is the daemon around them.
 
 sbin_PROGRAMS += milter/limristem-milter
+milter_limristem_milter_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
 milter_limristem_milter_SOURCES = \
 	milter/callbacks.c \
 	milter/dns_glue.c milter/dns_glue.h \
@@ -12,6 +13,6 @@ milter_limristem_milter_SOURCES = \
 	milter/milter.h \
 	milter/settings.c \
 	milter/verify.c milter/verify.h
-milter_limristem_milter_LDADD = milter/libdmarc.a milter/libarc.a $(MILTER_LIBS) \
-	$(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
+milter_limristem_milter_LDADD = milter/libdmarc.a milter/libdkimverify.a milter/libarc.a \
+	$(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8

@@ -48,6 +48,11 @@ static void init_metrics(struct metrics *m)
 		milter.messages[i] = metrics_counter(m, "milter_messages_total", labels,
 						     "messages by the action taken");
 	}
+	for (int i = 0; i <= DKIM_RESULT_PERMERROR; i++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"", dkim_result_name(i));
+		milter.dkim_results[i] = metrics_counter(m, "milter_dkim_results_total", labels,
+							 "DKIM signatures verified, by result");
+	}
 	for (int i = 0; i < 3; i++) {
 		snprintf(labels, sizeof(labels), "result=\"%s\"", arc[i]);
 		milter.arc_results[i] = metrics_counter(m, "milter_arc_results_total", labels,
@@ -118,7 +123,8 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 		return -1;
 	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
 		return -1;
-	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL)
+	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL ||
+	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL)
 		return -1;
 	if (s->daemon.metrics_listen.kind != ENDPOINT_NONE &&
 	    (*http_r = metrics_http_start(m, &s->daemon.metrics_listen, err, errlen)) == NULL)
@@ -190,6 +196,7 @@ int main(int argc, char **argv)
 	if (settings.milter.daemon.listen.items[0].kind == ENDPOINT_UNIX)
 		unlink(settings.milter.daemon.listen.items[0].path);
 	metrics_http_stop(&http);
+	dkim_verify_lib_free(&milter.dkim_lib);
 	dns_free(&milter.dns);
 	metrics_free(&metrics);
 	if (pid_fd >= 0)

@@ -58,6 +58,7 @@ void message_free(struct message **mp)
 	}
 	free(m->headers);
 	arc_verify_free(&m->arc);
+	dkim_verify_free(&m->dkim);
 	free(m);
 	*mp = NULL;
 }

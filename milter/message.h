@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "arc.h"
 #include "cidr.h"
+#include "dkim_verify.h"
 #include "from_header.h"
 
 #define MESSAGE_HEADERS_MAX 1000	/* beyond this the message is refused */
@@ -50,6 +51,8 @@ struct message {
 
 	struct arc_verify *arc;
 	bool arc_wants_body;
+	struct dkim_verify *dkim;
+	bool dkim_wants_body;
 };
 
 struct message *message_new(void);

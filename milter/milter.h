@@ -9,6 +9,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "daemon.h"
+#include "dkim_verify.h"
 #include "dns.h"
 #include "metrics.h"
 #include "settings.h"
@@ -37,8 +38,10 @@ struct milter_globals {
 	const struct milter_section *settings;
 	char authserv_id[256];
 	struct dns *dns;
+	struct dkim_verify_lib *dkim_lib;
 	struct metric *messages[4];	/* by outcome: accepted, rejected, tempfailed, quarantined */
 	struct metric *arc_results[3];	/* none, pass, fail */
+	struct metric *dkim_results[DKIM_RESULT_PERMERROR + 1];	/* per signature */
 	struct metric *bad_from;
 	struct metric *latency;
 };

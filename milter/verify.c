@@ -66,6 +66,12 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 		o->arc = *arc_verify_result(m->arc);
 		metric_inc(milter.arc_results[o->arc.status]);
 	}
+	if (m->dkim != NULL) {
+		dkim_verify_end(m->dkim);
+		o->dkim = dkim_verify_result(m->dkim);
+		for (size_t i = 0; i < o->dkim->count; i++)
+			metric_inc(milter.dkim_results[o->dkim->sigs[i].result]);
+	}
 }
 
 const char *verify_action_name(enum verify_action action)

@@ -7,6 +7,7 @@
 #define LIMRISTEM_MILTER_VERIFY_H
 
 #include "arc.h"
+#include "dkim_verify.h"
 #include "from_header.h"
 #include "message.h"
 
@@ -22,6 +23,7 @@ struct verify_outcome {
 	enum from_status from_status;
 	char from_domain[FROM_DOMAIN_SIZE];
 	struct arc_result arc;		/* copied from the verifier */
+	const struct dkim_verify_result *dkim;	/* the message's verifier owns it; NULL: not run */
 };
 
 void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o);
