@@ -1,0 +1,26 @@
+# milter/authres.mk - Authentication-Results part of limristem-milter
+# (library, unit test, fuzz target).
+# Included from Makefile.am after tests/local.mk, so it may add to
+# UNIT_TESTS and FUZZ_TARGETS with +=.
+#
+# milter/libauthres.a builds the RFC 8601 header field value the milter
+# adds and reads the authserv-id of incoming Authentication-Results and
+# ARC-Authentication-Results fields. Pure: no libmilter, no I/O.
+
+noinst_LIBRARIES += milter/libauthres.a
+milter_libauthres_a_SOURCES = milter/authres.c milter/authres.h
+
+AUTHRES_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+AUTHRES_TEST_LDADD = milter/libauthres.a $(LDADD)
+
+UNIT_TESTS += tests/unit/test_authres
+tests_unit_test_authres_CPPFLAGS = $(AUTHRES_TEST_CPPFLAGS)
+tests_unit_test_authres_LDADD = $(AUTHRES_TEST_LDADD)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_authres
+
+if ENABLE_FUZZING
+tests_fuzz_fuzz_authres_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_authres_CPPFLAGS = $(AUTHRES_TEST_CPPFLAGS)
+tests_fuzz_fuzz_authres_LDADD = $(AUTHRES_TEST_LDADD)
+endif
