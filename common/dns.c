@@ -141,11 +141,51 @@ const char *dns_status_name(enum dns_status status)
 	return names[status];
 }
 
+/* Length of the \DDD or \X escape at s, or 0 when it is malformed. */
+static size_t escape_length(const char *s)
+{
+	if (s[1] >= '0' && s[1] <= '9') {
+		if (s[2] < '0' || s[2] > '9' || s[3] < '0' || s[3] > '9' ||
+		    (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') > 255)
+			return 0;
+		return 4;
+	}
+	return s[1] != '\0' ? 2 : 0;
+}
+
+/* Whether name can be asked: a DNS name (RFC 2181 11), not only a host
+ * name, so that SPF macros ("foo:bar/%{l}.example") resolve as RFC 7208
+ * wants. Labels of 1 to 63 octets, 255 octets on the wire, \DDD and \X
+ * escapes as in zone files, one trailing dot; no control characters. */
 static bool name_is_valid(const char *name)
 {
-	const char *why;
+	size_t label = 0, wire = 1;
 
-	return domain_check(name, strlen(name), ADDR_ALLOW_UNDERSCORE, &why) == 0;
+	if (name[0] == '\0' || strcmp(name, ".") == 0)
+		return false;
+	for (const char *p = name; *p != '\0'; ) {
+		unsigned char c = (unsigned char)*p;
+		size_t step = 1;
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			wire += label + 1;
+			label = 0;
+			p++;
+			continue;
+		}
+		if (c == '\\' && (step = escape_length(p)) == 0)
+			return false;
+		if (++label > ADDR_LABEL_MAX)
+			return false;
+		p += step;
+	}
+	if (label > 0)
+		wire += label + 1;
+	return wire <= 255;
 }
 
 /* --- setup ---------------------------------------------------------------- */
@@ -244,6 +284,53 @@ struct dns *dns_new(const struct dns_settings *settings, char *err, size_t errle
 	dns->wake[0] = dns->wake[1] = -1;
 	pthread_mutex_init(&dns->start_lock, NULL);
 	return dns;
+}
+
+/* --- local data ------------------------------------------------------------ */
+
+/* Zones through the configuration, not ub_ctx_zone_add(): in libunbound
+ * 1.17 a zone added that way inside another loses track of its parent, and
+ * questions the enclosing static zone should answer go out to the network.
+ * The configuration takes effect at the first ub_ctx_data_add() or lookup,
+ * and is not checked before, so the name is checked here. */
+int dns_add_local_zone(struct dns *dns, const char *zone, enum dns_local_zone type,
+		       char *err, size_t errlen)
+{
+	char value[DNS_NAME_TEXT_MAX + 16];
+	int n, rc;
+
+	if (strcmp(zone, ".") != 0 && !name_is_valid(zone)) {
+		snprintf(err, errlen, "dns: local zone \"%s\": not a domain name", zone);
+		return -1;
+	}
+	n = snprintf(value, sizeof(value), "%s %s", zone,
+		     type == DNS_LOCAL_REFUSE ? "refuse" : "static");
+	if (n < 0 || (size_t)n >= sizeof(value)) {
+		snprintf(err, errlen, "dns: local zone \"%s\": name too long", zone);
+		return -1;
+	}
+	rc = ub_ctx_set_option(dns->ctx, "local-zone:", value);
+	if (rc == UB_AFTERFINAL) {
+		snprintf(err, errlen, "dns: local zone \"%s\": zones go before any data or lookup", zone);
+		return -1;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "dns: local zone \"%s\": %s", zone, ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int dns_add_local_data(struct dns *dns, const char *rr, char *err, size_t errlen)
+{
+	int rc = ub_ctx_data_add(dns->ctx, rr);
+
+	if (rc == 0)
+		return 0;
+	/* libunbound says "out of memory" for a record it cannot parse. */
+	snprintf(err, errlen, "dns: local data \"%s\": %s", rr,
+		 rc == UB_NOMEM ? "not a record in zone-file form" : ub_strerror(rc));
+	return -1;
 }
 
 /* --- blocking mode -------------------------------------------------------- */

@@ -11,6 +11,15 @@
  *   - dns_lookup_async() calls back from a libevent loop (policyd, srsd)
  *     after dns_attach().
  * Every lookup ends within dns.timeout: a timeout is DNS_TEMPFAIL.
+ *
+ * Names are DNS names, not only host names: any printable characters,
+ * \DDD escapes as in zone files, labels of 1 to 63 octets. Names in
+ * answers (MX, PTR) come back in that form and can be asked as they are.
+ *
+ * Local data (dns_add_local_zone(), dns_add_local_data()) is answered by
+ * the library itself, before the cache and without asking anyone; tests
+ * use it to run the resolver with no server at all. CNAMEs in local data
+ * are answered as such and not followed (DNS_NODATA for other types).
  */
 #ifndef LIMRISTEM_DNS_H
 #define LIMRISTEM_DNS_H
@@ -29,7 +38,15 @@ enum dns_status {
 	DNS_NODATA,	/* the name exists without records of that type */
 	DNS_NXDOMAIN,	/* the name does not exist */
 	DNS_TEMPFAIL,	/* SERVFAIL, timeout, network trouble, DNSSEC bogus: retry later */
-	DNS_PERMFAIL,	/* the question itself is invalid (a name too long, say) */
+	DNS_PERMFAIL,	/* the question itself is invalid (an empty label, a label
+			 * over 63 octets, a control character) */
+};
+
+enum dns_local_zone {
+	DNS_LOCAL_STATIC,	/* what has no local data does not exist (NXDOMAIN,
+				 * NODATA) */
+	DNS_LOCAL_REFUSE,	/* what has no local data fails (DNS_TEMPFAIL,
+				 * "REFUSED"), as when a server does not answer */
 };
 
 struct dns_answer {
@@ -49,6 +66,16 @@ typedef void dns_callback(const struct dns_answer *answer, void *arg);
 
 struct dns *dns_new(const struct dns_settings *settings, char *err, size_t errlen);
 void dns_free(struct dns **dns);
+
+/* Local data. A zone is a name in zone-file form ("example.org", "." for
+ * everything), added before any data and any lookup; rr is one record in
+ * zone-file form ("mx.example.org. 300 IN A 192.0.2.25"), added at any
+ * time, into the closest enclosing zone (or, outside every zone, a zone of
+ * its own name whose other names are resolved as usual). 0, or -1 with err
+ * filled. */
+int dns_add_local_zone(struct dns *dns, const char *zone, enum dns_local_zone type,
+		       char *err, size_t errlen);
+int dns_add_local_data(struct dns *dns, const char *rr, char *err, size_t errlen);
 
 /* Blocks until the answer is in or the timeout passed; always gives an
  * answer (free with dns_answer_free()). Not from a libevent loop thread

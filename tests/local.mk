@@ -8,6 +8,7 @@ UNIT_TESTS = \
 	tests/unit/test_addr \
 	tests/unit/test_cidr \
 	tests/unit/test_config \
+	tests/unit/test_dns \
 	tests/unit/test_dns_rdata \
 	tests/unit/test_dnsbl \
 	tests/unit/test_endpoint \
