@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "authres.h"
 #include "clock.h"
 #include "dns_glue.h"
 #include "log.h"
@@ -206,19 +208,63 @@ static void log_summary(const struct connection *c, const struct message *m,
 
 	dkim_summary(o->dkim, dkim, sizeof(dkim));
 	log_info("milter: %s client=%s[%s] helo=%s from=<%s> rcpts=%zu%s%s %s header.from=%s "
-		 "dkim=%s arc=%s: %s%s%s (%lld.%03lld ms)",
+		 "spf=%s dkim=%s dmarc=%s%s%s arc=%s: %s%s%s (%lld.%03lld ms)",
 		 m->queue_id[0] ? m->queue_id : "-", c->client_name, c->client_text, c->helo,
 		 m->mail_from, m->recipients, m->auth_user[0] ? " auth=" : "", m->auth_user,
 		 m->outbound ? "outbound" : "inbound", o->from_domain[0] ? o->from_domain : "-",
-		 m->outbound ? "-" : dkim, m->outbound ? "-" : o->arc.status == ARC_STATUS_PASS ? "pass"
+		 o->checked ? spf_verdict_name(o->spf_mailfrom.verdict) : "-",
+		 m->outbound ? "-" : dkim,
+		 o->checked ? dmarc_verdict_name(o->dmarc.verdict) : "-",
+		 o->dmarc.verdict == DMARC_RESULT_FAIL ? "/" : "",
+		 o->dmarc.verdict == DMARC_RESULT_FAIL ? dmarc_policy_name(o->dmarc.applied) : "",
+		 m->outbound ? "-" : o->arc.status == ARC_STATUS_PASS ? "pass"
 				   : o->arc.status == ARC_STATUS_FAIL ? "fail" : "none",
 		 verify_action_name(o->action), o->why[0] ? ": " : "", o->why,
 		 (long long)(us / 1000), (long long)(us % 1000));
 }
 
+/* Deletes Authentication-Results and ARC-Authentication-Results fields
+ * that claim our authserv-id: only we may say what we checked. */
+static void remove_forged_results(SMFICTX *ctx, const struct message *m)
+{
+	for (size_t i = 0; i < m->header_count; i++) {
+		const struct header_field *h = &m->headers[i];
+		bool aar = strcasecmp(h->name, "ARC-Authentication-Results") == 0;
+		char name[64];
+
+		if ((!aar && strcasecmp(h->name, "Authentication-Results") != 0) ||
+		    !authres_is_ours(h->value, strlen(h->value), aar, milter.authserv_id))
+			continue;
+		snprintf(name, sizeof(name), "%s", h->name);
+		if (smfi_chgheader(ctx, name, (int)h->index, NULL) == MI_SUCCESS)
+			log_notice("milter: %s: removed a %s field claiming our authserv-id %s",
+				   m->queue_id[0] ? m->queue_id : "-", h->name, milter.authserv_id);
+	}
+}
+
+static void add_results(SMFICTX *ctx, const struct connection *c, const struct verify_outcome *o)
+{
+	char name[] = "Authentication-Results", value[8192];
+
+	remove_forged_results(ctx, c->message);
+	/* with SMFIP_HDR_LEADSPC the space after the colon is ours to write */
+	value[0] = ' ';
+	if (verify_authres(c, o, value + 1, sizeof(value) - 1) == 0)
+		smfi_insheader(ctx, 0, name, value);
+}
+
 static sfsistat finish(SMFICTX *ctx, struct connection *c, const struct verify_outcome *o)
 {
 	sfsistat status = SMFIS_ACCEPT;
+
+	if (o->checked && o->action != VERIFY_REJECT && o->action != VERIFY_TEMPFAIL)
+		add_results(ctx, c, o);
+	if (o->action == VERIFY_QUARANTINE) {
+		char reason[300];
+
+		snprintf(reason, sizeof(reason), "limristem: DMARC %s", o->why);
+		smfi_quarantine(ctx, reason);
+	}
 
 	log_summary(c, c->message, o);
 	metric_inc(milter.messages[o->action]);

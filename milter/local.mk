@@ -11,8 +11,9 @@ milter_limristem_milter_SOURCES = \
 	milter/main.c \
 	milter/message.c milter/message.h \
 	milter/milter.h \
+	milter/report.c \
 	milter/settings.c \
 	milter/verify.c milter/verify.h
 milter_limristem_milter_LDADD = milter/libdmarc.a milter/libdkimverify.a milter/libarc.a \
-	$(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
+	milter/libauthres.a milter/libspfcheck.a $(SPF2_LIBS) $(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8

@@ -53,6 +53,16 @@ static void init_metrics(struct metrics *m)
 		milter.dkim_results[i] = metrics_counter(m, "milter_dkim_results_total", labels,
 							 "DKIM signatures verified, by result");
 	}
+	for (int i = 0; i <= SPF_PERMERROR; i++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"", spf_verdict_name(i));
+		milter.spf_results[i] = metrics_counter(m, "milter_spf_results_total", labels,
+							"SPF results for MAIL FROM");
+	}
+	for (int i = 0; i <= DMARC_RESULT_PERMERROR; i++) {
+		snprintf(labels, sizeof(labels), "result=\"%s\"", dmarc_verdict_name(i));
+		milter.dmarc_results[i] = metrics_counter(m, "milter_dmarc_results_total", labels,
+							  "DMARC results");
+	}
 	for (int i = 0; i < 3; i++) {
 		snprintf(labels, sizeof(labels), "result=\"%s\"", arc[i]);
 		milter.arc_results[i] = metrics_counter(m, "milter_arc_results_total", labels,
@@ -124,7 +134,10 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
 		return -1;
 	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL ||
-	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL)
+	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
+	    (milter.dmarc = dmarc_checker_new(err, errlen)) == NULL ||
+	    (milter.spf = spf_checker_new(spf_lookup_dns, milter.dns, milter.authserv_id, err,
+					  errlen)) == NULL)
 		return -1;
 	if (s->daemon.metrics_listen.kind != ENDPOINT_NONE &&
 	    (*http_r = metrics_http_start(m, &s->daemon.metrics_listen, err, errlen)) == NULL)
@@ -196,6 +209,8 @@ int main(int argc, char **argv)
 	if (settings.milter.daemon.listen.items[0].kind == ENDPOINT_UNIX)
 		unlink(settings.milter.daemon.listen.items[0].path);
 	metrics_http_stop(&http);
+	spf_checker_free(&milter.spf);
+	dmarc_checker_free(&milter.dmarc);
 	dkim_verify_lib_free(&milter.dkim_lib);
 	dns_free(&milter.dns);
 	metrics_free(&metrics);

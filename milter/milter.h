@@ -10,16 +10,25 @@
 #include "config.h"
 #include "daemon.h"
 #include "dkim_verify.h"
+#include "dmarc.h"
 #include "dns.h"
+#include "spf.h"
 #include "metrics.h"
 #include "settings.h"
 
 enum milter_error_action { MILTER_TEMPFAIL, MILTER_ACCEPT };
+enum milter_dmarc_action { MILTER_DMARC_REJECT, MILTER_DMARC_QUARANTINE, MILTER_DMARC_NONE };
+enum milter_fail_action { MILTER_FAIL_NONE, MILTER_FAIL_REJECT };
 
 struct milter_section {
 	struct daemon_settings daemon;
 	char *authserv_id;		/* "" for the host name */
 	struct cidr_list internal_networks;
+	struct config_strings trusted_arc_sealers;	/* their chains may override DMARC */
+	int dmarc_reject_action;	/* enum milter_dmarc_action, for p=reject */
+	int dmarc_quarantine_action;	/* enum milter_dmarc_action, for p=quarantine */
+	int spf_fail_action;		/* enum milter_fail_action */
+	int dns_error_action;		/* enum milter_error_action */
 	bool refuse_bad_from;		/* no From, several From, several mailboxes */
 	int internal_error_action;	/* enum milter_error_action */
 	long long min_rsa_bits;
@@ -39,9 +48,13 @@ struct milter_globals {
 	char authserv_id[256];
 	struct dns *dns;
 	struct dkim_verify_lib *dkim_lib;
+	struct spf_checker *spf;
+	struct dmarc_checker *dmarc;
 	struct metric *messages[4];	/* by outcome: accepted, rejected, tempfailed, quarantined */
 	struct metric *arc_results[3];	/* none, pass, fail */
 	struct metric *dkim_results[DKIM_RESULT_PERMERROR + 1];	/* per signature */
+	struct metric *spf_results[SPF_PERMERROR + 1];	/* MAIL FROM identity */
+	struct metric *dmarc_results[DMARC_RESULT_PERMERROR + 1];
 	struct metric *bad_from;
 	struct metric *latency;
 };

@@ -6,6 +6,8 @@
 #include "milter.h"
 
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
+static const char *const dmarc_actions[] = { "reject", "quarantine", "none", NULL };
+static const char *const fail_actions[] = { "none", "reject", NULL };
 
 #define S(f) offsetof(struct milter_section, f)
 static const struct config_option milter_options[] = {
@@ -17,6 +19,21 @@ static const struct config_option milter_options[] = {
 	{ .name = "internal_networks", .type = CONFIG_CIDR_LIST, .offset = S(internal_networks),
 	  .default_value = "[ \"127.0.0.0/8\", \"::1/128\" ]",
 	  .help = "clients whose mail is outbound (signed, not verified), like authenticated ones" },
+	{ .name = "trusted_arc_sealers", .type = CONFIG_STRING_LIST, .offset = S(trusted_arc_sealers),
+	  .default_value = "[]",
+	  .help = "domains (ARC-Seal d=) whose passing chains may turn a DMARC failure into an accept" },
+	{ .name = "dmarc_reject_action", .type = CONFIG_ENUM, .offset = S(dmarc_reject_action),
+	  .default_value = "\"reject\"", .choices = dmarc_actions,
+	  .help = "a DMARC failure under p=reject: reject (550 5.7.1), quarantine (hold queue) or none" },
+	{ .name = "dmarc_quarantine_action", .type = CONFIG_ENUM, .offset = S(dmarc_quarantine_action),
+	  .default_value = "\"quarantine\"", .choices = dmarc_actions,
+	  .help = "a DMARC failure under p=quarantine: quarantine (hold queue), reject or none" },
+	{ .name = "spf_fail_action", .type = CONFIG_ENUM, .offset = S(spf_fail_action),
+	  .default_value = "\"none\"", .choices = fail_actions,
+	  .help = "SPF fail for MAIL FROM: none (DMARC decides) or reject (550 5.7.23)" },
+	{ .name = "dns_error_action", .type = CONFIG_ENUM, .offset = S(dns_error_action),
+	  .default_value = "\"accept\"", .choices = error_actions,
+	  .help = "SPF or DMARC could not be decided for a DNS failure: accept (with temperror) or tempfail" },
 	{ .name = "refuse_bad_from", .type = CONFIG_BOOL, .offset = S(refuse_bad_from),
 	  .default_value = "true",
 	  .help = "refuse mail without exactly one From mailbox (a DMARC bypass) with 550 5.7.1" },

@@ -2,24 +2,51 @@
  * verify.c - the end-of-message decision for inbound mail.
  *
  * Order: the From field first (a message DMARC cannot judge is refused
- * before anything else is spent on it), then the ARC chain.
+ * before anything else is spent on it), then SPF for HELO and MAIL FROM,
+ * every DKIM signature, the ARC chain, and DMARC over those results; the
+ * configured actions turn the results into an answer.
  */
 #include "autoconfig.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "authres.h"
+#include "dns_glue.h"
+#include "log.h"
 #include "milter.h"
 #include "verify.h"
 
-static void refuse(struct verify_outcome *o, const char *code, const char *dsn, const char *reply,
-		   const char *why)
+/* Copies s into out, cut at outlen - 1 bytes (log and reply texts). */
+static void copy_text(char *out, size_t outlen, const char *s)
 {
-	o->action = code[0] == '4' ? VERIFY_TEMPFAIL : VERIFY_REJECT;
-	snprintf(o->smtp_code, sizeof(o->smtp_code), "%s", code);
-	snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
-	snprintf(o->reply, sizeof(o->reply), "%s", reply);
-	snprintf(o->why, sizeof(o->why), "%s", why);
+	size_t n = strlen(s);
+
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+static void decide(struct verify_outcome *o, enum verify_action action, const char *code,
+		   const char *dsn, const char *why, const char *reply_fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void decide(struct verify_outcome *o, enum verify_action action, const char *code,
+		   const char *dsn, const char *why, const char *reply_fmt, ...)
+{
+	va_list ap;
+
+	o->action = action;
+	copy_text(o->smtp_code, sizeof(o->smtp_code), code);
+	copy_text(o->dsn, sizeof(o->dsn), dsn);
+	copy_text(o->why, sizeof(o->why), why);
+	va_start(ap, reply_fmt);
+	vsnprintf(o->reply, sizeof(o->reply), reply_fmt, ap);	/* a long reply is cut */
+	va_end(ap);
 }
 
 /* RFC 5322 3.6: exactly one From field; DMARC needs exactly one mailbox. */
@@ -28,26 +55,109 @@ static bool check_from(const struct message *m, struct verify_outcome *o)
 	size_t count = message_header_count(m, "From");
 	const struct header_field *from = message_header(m, "From", 0);
 	const char *why = "";
+	char reason[200];
 
 	if (count != 1) {
 		o->from_status = count == 0 ? FROM_EMPTY : FROM_SEVERAL;
-		snprintf(o->why, sizeof(o->why), "%zu From header fields", count);
+		snprintf(reason, sizeof(reason), "%zu From header fields", count);
 	} else {
 		o->from_status = from_header_domain(from->value, strlen(from->value), o->from_domain, &why);
-		if (o->from_status != FROM_OK)
-			snprintf(o->why, sizeof(o->why), "From: %s", why);
+		snprintf(reason, sizeof(reason), "From: %s", why);
 	}
-	if (o->from_status == FROM_OK || !milter.settings->refuse_bad_from)
+	if (o->from_status == FROM_OK)
+		return true;
+	copy_text(o->why, sizeof(o->why), reason);
+	if (!milter.settings->refuse_bad_from)
 		return true;
 	metric_inc(milter.bad_from);
-	o->action = VERIFY_REJECT;
-	snprintf(o->smtp_code, sizeof(o->smtp_code), "550");
-	snprintf(o->dsn, sizeof(o->dsn), "5.7.1");
-	snprintf(o->reply, sizeof(o->reply), "%s", count == 0
-		 ? "Message refused: it has no From header field"
-		 : count > 1 ? "Message refused: it has more than one From header field"
-		 : "Message refused: the From header field must name exactly one mailbox with a domain");
+	decide(o, VERIFY_REJECT, "550", "5.7.1", reason, "%s", count == 0
+	       ? "Message refused: it has no From header field"
+	       : count > 1 ? "Message refused: it has more than one From header field"
+	       : "Message refused: the From header field must name exactly one mailbox with a domain");
 	return false;
+}
+
+static void run_spf(const struct connection *c, const struct message *m, struct verify_outcome *o)
+{
+	if (!c->have_client) {
+		o->spf_helo.verdict = o->spf_mailfrom.verdict = SPF_NONE;
+		return;
+	}
+	spf_check_helo(milter.spf, &c->client, c->helo, &o->spf_helo);
+	spf_check_mailfrom(milter.spf, &c->client, c->helo, m->mail_from, &o->spf_mailfrom);
+	metric_inc(milter.spf_results[o->spf_mailfrom.verdict]);
+}
+
+static void run_dmarc(struct verify_outcome *o)
+{
+	struct dmarc_identifier dkim[DKIM_VERIFY_MAX_SIGNATURES_DEFAULT * 2];
+	struct dmarc_input in = { .from_domain = o->from_domain };
+
+	for (size_t i = 0; o->dkim != NULL && i < o->dkim->count && in.dkim_count < 20; i++)
+		if (o->dkim->sigs[i].result == DKIM_RESULT_PASS)
+			dkim[in.dkim_count++] = (struct dmarc_identifier){ o->dkim->sigs[i].domain, true };
+	in.dkim = dkim;
+	if (o->spf_mailfrom.verdict == SPF_PASS)
+		in.spf = (struct dmarc_identifier){ o->spf_mailfrom.domain, true };
+	in.sample = arc4random_uniform(100);
+	dmarc_evaluate(milter.dmarc, &in, dns_glue_dmarc, milter.dns, &o->dmarc);
+	metric_inc(milter.dmarc_results[o->dmarc.verdict]);
+}
+
+/* RFC 8617 7.2: a chain that passes, sealed only by sealers we trust. */
+static bool trusted_arc(const struct verify_outcome *o)
+{
+	const struct config_strings *trusted = &milter.settings->trusted_arc_sealers;
+
+	if (o->arc.status != ARC_STATUS_PASS || o->arc.sealer_count == 0 || trusted->count == 0)
+		return false;
+	for (unsigned i = 0; i < o->arc.sealer_count; i++) {
+		bool found = false;
+
+		for (size_t t = 0; t < trusted->count && !found; t++)
+			found = strcasecmp(o->arc.sealers[i], trusted->items[t]) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static void apply_dmarc(struct verify_outcome *o)
+{
+	const struct milter_section *s = milter.settings;
+	int action;
+
+	if (o->dmarc.verdict != DMARC_RESULT_FAIL || o->dmarc.applied == DMARC_P_NONE)
+		return;
+	action = o->dmarc.applied == DMARC_P_REJECT ? s->dmarc_reject_action : s->dmarc_quarantine_action;
+	if (action == MILTER_DMARC_NONE)
+		return;
+	if (trusted_arc(o)) {
+		o->arc_override = true;
+		log_notice("milter: DMARC %s of %s overridden: ARC chain sealed by trusted sealers (RFC 8617 7.2)",
+			   dmarc_policy_name(o->dmarc.applied), o->from_domain);
+		return;
+	}
+	if (action == MILTER_DMARC_REJECT)
+		decide(o, VERIFY_REJECT, "550", "5.7.1", o->dmarc.reason,
+		       "Message refused: the DMARC policy of %s says to reject mail that fails "
+		       "its authentication", o->from_domain);
+	else
+		decide(o, VERIFY_QUARANTINE, "", "", o->dmarc.reason, "%s", "");
+}
+
+static void apply_spf_and_dns(struct verify_outcome *o)
+{
+	const struct milter_section *s = milter.settings;
+
+	if (s->spf_fail_action == MILTER_FAIL_REJECT && o->spf_mailfrom.verdict == SPF_FAIL)
+		decide(o, VERIFY_REJECT, "550", "5.7.23", "SPF fail",
+		       "Message refused: SPF: %s", o->spf_mailfrom.explanation[0]
+		       ? o->spf_mailfrom.explanation : "the sender's domain does not permit this client");
+	else if (s->dns_error_action == MILTER_TEMPFAIL &&
+		 (o->spf_mailfrom.verdict == SPF_TEMPERROR || o->dmarc.verdict == DMARC_RESULT_TEMPERROR))
+		decide(o, VERIFY_TEMPFAIL, "451", "4.4.3", "DNS temporary failure",
+		       "%s", "Temporary DNS failure while authenticating the message, try again later");
 }
 
 void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o)
@@ -55,23 +165,26 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 	memset(o, 0, sizeof(*o));
 	o->action = VERIFY_ACCEPT;
 	if (m->too_many_headers) {
-		refuse(o, "552", "5.3.4", "Message refused: too many header fields",
-		       "over the header field limit");
+		decide(o, VERIFY_REJECT, "552", "5.3.4", "over the header field limit", "%s",
+		       "Message refused: too many header fields");
 		return;
 	}
 	if (!check_from(m, o))
 		return;
-	if (m->arc != NULL) {
-		arc_verify_end(m->arc);
-		o->arc = *arc_verify_result(m->arc);
-		metric_inc(milter.arc_results[o->arc.status]);
-	}
-	if (m->dkim != NULL) {
-		dkim_verify_end(m->dkim);
-		o->dkim = dkim_verify_result(m->dkim);
-		for (size_t i = 0; i < o->dkim->count; i++)
-			metric_inc(milter.dkim_results[o->dkim->sigs[i].result]);
-	}
+	o->checked = true;
+	run_spf(conn, m, o);
+	dkim_verify_end(m->dkim);
+	o->dkim = dkim_verify_result(m->dkim);
+	for (size_t i = 0; i < o->dkim->count; i++)
+		metric_inc(milter.dkim_results[o->dkim->sigs[i].result]);
+	arc_verify_end(m->arc);
+	o->arc = *arc_verify_result(m->arc);
+	metric_inc(milter.arc_results[o->arc.status]);
+	if (o->from_status == FROM_OK)
+		run_dmarc(o);
+	apply_dmarc(o);
+	if (o->action == VERIFY_ACCEPT)
+		apply_spf_and_dns(o);
 }
 
 const char *verify_action_name(enum verify_action action)

@@ -8,8 +8,10 @@
 
 #include "arc.h"
 #include "dkim_verify.h"
+#include "dmarc.h"
 #include "from_header.h"
 #include "message.h"
+#include "spf.h"
 
 enum verify_action { VERIFY_ACCEPT, VERIFY_REJECT, VERIFY_TEMPFAIL, VERIFY_QUARANTINE };
 
@@ -22,11 +24,18 @@ struct verify_outcome {
 
 	enum from_status from_status;
 	char from_domain[FROM_DOMAIN_SIZE];
+	bool checked;			/* the checks below ran */
+	struct spf_result spf_helo, spf_mailfrom;
+	const struct dkim_verify_result *dkim;	/* the message's verifier owns it */
 	struct arc_result arc;		/* copied from the verifier */
-	const struct dkim_verify_result *dkim;	/* the message's verifier owns it; NULL: not run */
+	struct dmarc_result dmarc;
+	bool arc_override;		/* a trusted ARC chain overrode the DMARC policy */
 };
 
 void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o);
+/* The Authentication-Results value (folded with "\n\t"). 0 or -1. */
+int verify_authres(const struct connection *conn, const struct verify_outcome *o, char *out,
+		   size_t outlen);
 const char *verify_action_name(enum verify_action action);
 
 #endif

@@ -55,13 +55,13 @@ def port_open(port, host="127.0.0.1"):
     return False
 
 
-def udp_dns_answers(port):
-    """True when something answers a DNS query on 127.0.0.1:port."""
+def udp_dns_answers(port, address="127.0.0.1"):
+    """True when something answers a DNS query on address:port."""
     query = bytes.fromhex("abcd01000001000000000000") + b"\x00" + b"\x00\x06\x00\x01"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(0.2)
         try:
-            s.sendto(query, ("127.0.0.1", port))
+            s.sendto(query, (address, port))
             return len(s.recv(512)) >= 12
         except OSError:
             return False
@@ -144,6 +144,7 @@ class Stack:
         self.mariadb_port = None
         self.db_name = "limristem_test"
         self.dns_port = None
+        self.dns_address = "127.0.0.1"
         self.zones = {}
         self.postfix = None
 
@@ -252,15 +253,20 @@ class Stack:
 
     # --- DNS (nsd) -----------------------------------------------------
 
-    def start_dns(self, zones=None):
-        """Serves zones ({name: records in zone-file syntax}) with nsd."""
+    def start_dns(self, zones=None, address="127.0.0.1", port=None):
+        """Serves zones ({name: records in zone-file syntax}) with nsd, on
+        a free port of address unless port is given (tools that cannot ask
+        another port than 53 need 127.0.1.53:53, say)."""
         if zones:
             self.zones.update(zones)
+        if port is not None:
+            self.dns_port = port
         if self.dns_port is None:
             self.dns_port = free_port()
+        self.dns_address = address
         zdir = self.path("zones")
         os.makedirs(zdir, exist_ok=True)
-        conf = ["server:", "  ip-address: 127.0.0.1@%d" % self.dns_port, '  username: ""',
+        conf = ["server:", "  ip-address: %s@%d" % (address, self.dns_port), '  username: ""',
                 '  chroot: ""', '  zonesdir: "%s"' % zdir, '  database: ""',
                 '  zonelistfile: "%s/zone.list"' % zdir, '  xfrdfile: "%s/xfrd.state"' % zdir,
                 '  xfrdir: "%s"' % zdir, '  pidfile: "%s/nsd.pid"' % zdir,
@@ -272,7 +278,7 @@ class Stack:
         with open(self.path("nsd.conf"), "w") as f:
             f.write("\n".join(conf) + "\n")
         self._start("nsd", ["nsd", "-d", "-c", self.path("nsd.conf")])
-        wait_for(lambda: udp_dns_answers(self.dns_port), 10, "nsd")
+        wait_for(lambda: udp_dns_answers(self.dns_port, address), 10, "nsd")
 
     def _write_zone(self, name):
         serial = int(time.time() * 10) % 4000000000
@@ -450,7 +456,8 @@ class Stack:
                                     "password_file": self.path("db.password"),
                                     "reconnect_max": "500ms"}
         if dns and self.dns_port:
-            sections["dns"] = {"upstream": ["127.0.0.1:%d" % self.dns_port], "timeout": "2s"}
+            sections["dns"] = {"upstream": ["%s:%d" % (self.dns_address, self.dns_port)],
+                               "timeout": "2s"}
         for name, options in (extra or {}).items():
             sections.setdefault(name, {}).update(options)
         path = self.path("limristem-%d.conf" % len(os.listdir(self.dir)))

@@ -6,6 +6,7 @@ The milter's checks (SPF, DKIM, DMARC, ARC results in Authentication-
 Results) are tested here as they are wired into it; their cores have unit
 tests and conformance suites of their own (tests/unit/test_arc.c, ...)."""
 
+import email
 import os
 import smtplib
 import subprocess
@@ -16,12 +17,28 @@ import harness
 from test_dkim_interop import make_rsa
 
 MILTER = "milter/limristem-milter"
-SIGNED = "signed.limristem.example"
+SIGNED = "signed.limristem.example"        # DKIM key, SPF -all, DMARC p=reject
+SPFOK = "spfok.limristem.example"          # SPF allows 127.0.0.1, DMARC p=reject
+QUARANTINED = "q.limristem.example"        # SPF -all, DMARC p=quarantine
+FORWARDER = "fwd.limristem.example"        # an ARC sealer we trust
+UNTRUSTED = "other.limristem.example"      # an ARC sealer we do not trust
+AUTHSERV_ID = "mx.limristem.example"
 
 
 def dkimsign(msg, key, canon):
     r = subprocess.run(["dkimsign", "--hcanon", canon[0], "--bcanon", canon[1], "sel", SIGNED,
                         key], input=msg, capture_output=True, timeout=30, check=True)
+    return r.stdout
+
+
+def arcsign(msg, key, domain):
+    """msg with an ARC set by domain on top (python3-dkim's arcsign), as a
+    forwarder that verified it and wrote its Authentication-Results."""
+    msg = ("Authentication-Results: %s; dkim=pass header.d=%s; spf=pass "
+           "smtp.mailfrom=%s; dmarc=pass header.from=%s\r\n" % (domain, SIGNED, SIGNED, SIGNED)
+           ).encode() + msg
+    r = subprocess.run(["arcsign", "arc", domain, key, domain], input=msg,
+                       capture_output=True, timeout=30, check=True)
     return r.stdout
 
 
@@ -36,14 +53,24 @@ class MilterTest(unittest.TestCase):
         cls.stack = stack = harness.stack()
         cls.sock = stack.path("milter.sock")
         cls.key, record = make_rsa(stack.dir, "milter-dkim")
-        stack.zones[SIGNED] = "sel._domainkey IN TXT %s\n" % txt_strings(record)
+        stack.zones[SIGNED] = ('sel._domainkey IN TXT %s\n@ IN TXT "v=spf1 -all"\n'
+                               '_dmarc IN TXT "v=DMARC1; p=reject"\n' % txt_strings(record))
+        stack.zones[SPFOK] = ('@ IN TXT "v=spf1 ip4:127.0.0.1 ip4:192.0.2.25 -all"\n'
+                              '_dmarc IN TXT "v=DMARC1; p=reject"\n')
+        stack.zones[QUARANTINED] = '@ IN TXT "v=spf1 -all"\n_dmarc IN TXT "v=DMARC1; p=quarantine"\n'
+        cls.sealer_keys = {}
+        for sealer in (FORWARDER, UNTRUSTED):
+            cls.sealer_keys[sealer], record = make_rsa(stack.dir, "arc-" + sealer)
+            stack.zones[sealer] = "arc._domainkey IN TXT %s\n" % txt_strings(record)
+
         if "nsd" in stack.services:
             stack.stop_dns(kill=False)
         stack.start_dns()
         cls.metrics_port = harness.free_port()
         conf = stack.config({"milter": {
             "listen": ["unix:" + cls.sock], "user": "", "socket_group": "postfix",
-            "internal_networks": ["10.99.0.0/16"], "authserv_id": "mx.limristem.example",
+            "internal_networks": ["10.99.0.0/16"], "authserv_id": AUTHSERV_ID,
+            "trusted_arc_sealers": [FORWARDER],
             "metrics_listen": "127.0.0.1:%d" % cls.metrics_port}},
             redis=False, database=False)
         cls.conf = conf
@@ -73,7 +100,8 @@ class MilterTest(unittest.TestCase):
         self.stack.sink_message("one from")
         log = self.stack.daemon_log("milter")
         self.assertRegex(log, r"client=localhost\[127\.0\.0\.1\] .*from=<a@sender\.example> "
-                              r"rcpts=1 inbound header\.from=sender\.example dkim=none arc=none: accept")
+                              r"rcpts=1 inbound header\.from=sender\.example spf=\S+ dkim=none dmarc=\S+ "
+                              r"arc=none: accept")
 
     def test_two_from_fields_are_refused(self):
         out = self.swaks("two from", ["From: a@sender.example", "From: b@evil.example"])
@@ -92,31 +120,108 @@ class MilterTest(unittest.TestCase):
         self.assertIn(b"5.7.1 Message refused: it has no From header field",
                       refused.exception.smtp_error)
 
-    def send_raw(self, message):
-        with smtplib.SMTP("127.0.0.1", self.stack.postfix["smtp_port"], timeout=30) as smtp:
-            smtp.sendmail("a@" + SIGNED, ["b@limristem.example"], message)
+    def send_raw(self, message, sender="a@" + SIGNED):
+        """Sends message as it is with swaks; its transcript."""
+        argv = ["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],
+                "--from", sender, "--to", "b@limristem.example", "--data", "-"]
+        return subprocess.run(argv, input=message, capture_output=True, timeout=60).stdout.decode()
+
+    def assert_queued(self, transcript):
+        self.assertIn("<-  250 2.0.0 Ok: queued", transcript)
+
+    def assert_refused(self, transcript, text):
+        self.assertIn("<** 550 5.7.1 " + text, transcript)
+
+    def authres(self, subject):
+        """Our Authentication-Results of the delivered message, unfolded."""
+        message = email.message_from_string(self.stack.sink_message(subject))
+        ours = [v for v in message.get_all("Authentication-Results", [])
+                if v.strip().startswith(AUTHSERV_ID + ";")]
+        self.assertEqual(len(ours), 1, message.get_all("Authentication-Results"))
+        return " ".join(ours[0].split())
 
     def test_dkim_signatures_are_verified(self):
         msg = ("From: Alice <alice@%s>\r\nTo: b@limristem.example\r\nSubject: signed %%s\r\n"
                "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m%%s@%s>\r\n\r\n"
                "Hello,\r\nthis is signed.\r\n" % (SIGNED, SIGNED))
         good = dkimsign((msg % ("good", 1)).encode(), self.key, ("relaxed", "relaxed"))
-        self.send_raw(good)
+        self.assert_queued(self.send_raw(good))
         bad = dkimsign((msg % ("bad", 2)).encode(), self.key, ("relaxed", "simple")).replace(
             b"this is signed.", b"this was changed.")
-        self.send_raw(bad)
-        self.stack.sink_message("signed bad")
+        # DKIM fails, SPF fails: DMARC p=reject
+        self.assert_refused(self.send_raw(bad), "Message refused: the DMARC policy")
+        self.stack.sink_message("signed good")
         log = self.stack.daemon_log("milter")
-        self.assertIn("header.from=%s dkim=pass(%s) arc=none: accept" % (SIGNED, SIGNED), log)
-        self.assertIn("header.from=%s dkim=fail(%s) arc=none: accept" % (SIGNED, SIGNED), log)
+        self.assertIn("header.from=%s spf=fail dkim=pass(%s) dmarc=pass arc=none: accept"
+                      % (SIGNED, SIGNED), log)
+        self.assertIn("header.from=%s spf=fail dkim=fail(%s) dmarc=fail/reject arc=none: reject"
+                      % (SIGNED, SIGNED), log)
+        ar = self.authres("signed good")
+        self.assertRegex(ar, r"^ ?%s;" % AUTHSERV_ID.replace(".", r"\."))
+        self.assertRegex(ar, r"dkim=pass [^;]*header\.d=%s header\.s=sel" % SIGNED.replace(".", r"\."))
+        self.assertRegex(ar, r"dmarc=pass [^;]*header\.from=%s" % SIGNED.replace(".", r"\."))
+        self.assertIn("spf=fail", ar)
+        self.assertIn("arc=none", ar)
 
-    def test_miltertest_script(self):
-        script = os.path.join(self.stack.srcdir, "tests", "integration", "miltertest",
-                              "from_fields.lua")
-        r = subprocess.run(["miltertest", "-D", "socket=unix:" + self.sock, "-s", script],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("from_fields: ok", r.stdout)
+    def test_dmarc_reject_spoof_is_refused(self):
+        msg = ("From: CEO <ceo@%s>\r\nTo: b@limristem.example\r\nSubject: spoof\r\n\r\n"
+               "Pay this invoice.\r\n" % SIGNED).encode()
+        self.assert_refused(self.send_raw(msg, sender="ceo@" + SIGNED),
+                            "Message refused: the DMARC policy of %s" % SIGNED)
+        self.assertIn("dmarc=fail/reject", self.stack.daemon_log("milter"))
+
+    def test_trusted_arc_chain_overrides_dmarc_reject(self):
+        msg = ("From: CEO <ceo@%s>\r\nTo: list@%s\r\nSubject: forwarded %%s\r\n"
+               "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nMinutes of the meeting.\r\n"
+               % (SIGNED, FORWARDER))
+        trusted = arcsign((msg % "trusted").encode(), self.sealer_keys[FORWARDER], FORWARDER)
+        self.assert_queued(self.send_raw(trusted, sender="list@" + FORWARDER))
+        ar = self.authres("forwarded trusted")
+        self.assertIn("arc=pass", ar)
+        self.assertIn("dmarc=fail", ar)
+        self.assertIn("overridden by a trusted ARC chain", ar)
+        self.assertIn("DMARC reject of %s overridden" % SIGNED, self.stack.daemon_log("milter"))
+        # The same chain from a sealer not in trusted_arc_sealers changes nothing.
+        untrusted = arcsign((msg % "untrusted").encode(), self.sealer_keys[UNTRUSTED], UNTRUSTED)
+        self.assert_refused(self.send_raw(untrusted, sender="list@" + UNTRUSTED),
+                            "Message refused: the DMARC policy of %s" % SIGNED)
+
+    def test_spf_aligned_passes_dmarc(self):
+        self.send_raw(("From: a@%s\r\nTo: b@limristem.example\r\nSubject: spf aligned\r\n\r\n"
+                       "hi\r\n" % SPFOK).encode(), sender="bounce@" + SPFOK)
+        ar = self.authres("spf aligned")
+        self.assertIn("spf=pass smtp.mailfrom=bounce@" + SPFOK, ar)
+        self.assertRegex(ar, r"dmarc=pass")
+
+    def test_dmarc_quarantine_goes_to_the_hold_queue(self):
+        self.send_raw(("From: a@%s\r\nTo: b@limristem.example\r\nSubject: quarantined\r\n\r\n"
+                       "hi\r\n" % QUARANTINED).encode(), sender="a@" + QUARANTINED)
+        held = lambda: '"queue_name": "hold"' in subprocess.run(
+            ["postqueue", "-c", self.stack.postfix["dir"] + "/etc", "-j"],
+            capture_output=True, text=True).stdout
+        harness.wait_for(held, 20, "the message in the hold queue")
+        self.assertIn("dmarc=fail/quarantine", self.stack.daemon_log("milter"))
+
+    def test_forged_results_with_our_id_are_removed(self):
+        self.send_raw(("Authentication-Results: %s; dkim=pass header.d=bank.example\r\n"
+                       "Authentication-Results: other.example; spf=pass\r\n"
+                       "From: a@%s\r\nTo: b@limristem.example\r\nSubject: forged ar\r\n\r\n"
+                       "hi\r\n" % (AUTHSERV_ID.upper(), SPFOK)).encode(), sender="a@" + SPFOK)
+        message = self.stack.sink_message("forged ar")
+        self.assertNotIn("bank.example", message)
+        self.assertIn("Authentication-Results: other.example; spf=pass", message)
+        self.authres("forged ar")  # exactly one field with our id: ours
+        self.assertIn("\nAuthentication-Results: %s;" % AUTHSERV_ID, message)
+
+    def test_miltertest_scripts(self):
+        for name in ("from_fields", "dmarc"):
+            script = os.path.join(self.stack.srcdir, "tests", "integration", "miltertest",
+                                  name + ".lua")
+            r = subprocess.run(["miltertest", "-D", "socket=unix:" + self.sock, "-D",
+                                "authserv=" + AUTHSERV_ID, "-s", script],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, name + ": " + r.stdout + r.stderr)
+            self.assertIn(name + ": ok", r.stdout)
 
     def test_metrics(self):
         self.swaks("metrics", ["From: a@sender.example", "From: b@evil.example"])
