@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -146,4 +147,71 @@ int dkim_crypto_verify(EVP_PKEY *key, enum dkim_alg alg, const unsigned char *ha
 	/* A bad signature leaves errors on the thread's OpenSSL queue. */
 	ERR_clear_error();
 	return ok;
+}
+
+static ssize_t sign_rsa(EVP_PKEY *key, const unsigned char *hash, size_t hash_len,
+			unsigned char *sig, size_t sig_cap)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	size_t len = sig_cap;
+	int ok = ctx != NULL && EVP_PKEY_sign_init(ctx) == 1 &&
+		EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+		EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+		EVP_PKEY_sign(ctx, NULL, &len, hash, hash_len) == 1 && len <= sig_cap &&
+		EVP_PKEY_sign(ctx, sig, &len, hash, hash_len) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	return ok ? (ssize_t)len : -1;
+}
+
+/* RFC 8463: PureEdDSA over the SHA-256 digest. */
+static ssize_t sign_ed25519(EVP_PKEY *key, const unsigned char *hash, size_t hash_len,
+			    unsigned char *sig, size_t sig_cap)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	size_t len = sig_cap;
+	int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
+		EVP_DigestSign(ctx, sig, &len, hash, hash_len) == 1;
+
+	EVP_MD_CTX_free(ctx);
+	return ok ? (ssize_t)len : -1;
+}
+
+ssize_t dkim_crypto_sign(EVP_PKEY *key, enum dkim_alg alg, const unsigned char *hash,
+			 size_t hash_len, unsigned char *sig, size_t sig_cap)
+{
+	ssize_t len = -1;
+
+	switch (dkim_alg_key_type(alg)) {
+	case DKIM_KEY_RSA:
+		if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA)
+			len = sign_rsa(key, hash, hash_len, sig, sig_cap);
+		break;
+	case DKIM_KEY_ED25519:
+		if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 && sig_cap >= 64)
+			len = sign_ed25519(key, hash, hash_len, sig, sig_cap);
+		break;
+	}
+	ERR_clear_error();
+	return len;
+}
+
+void dkim_base64_encode(const unsigned char *data, size_t len, struct strbuf *out)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t acc = (uint32_t)data[i] << 16;
+		size_t rest = len - i;
+
+		if (rest > 1)
+			acc |= (uint32_t)data[i + 1] << 8;
+		if (rest > 2)
+			acc |= data[i + 2];
+		strbuf_append_char(out, alphabet[(acc >> 18) & 63]);
+		strbuf_append_char(out, alphabet[(acc >> 12) & 63]);
+		strbuf_append_char(out, rest > 1 ? alphabet[(acc >> 6) & 63] : '=');
+		strbuf_append_char(out, rest > 2 ? alphabet[acc & 63] : '=');
+	}
 }

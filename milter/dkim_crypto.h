@@ -15,6 +15,8 @@
 
 #include <openssl/evp.h>
 
+#include "strbuf.h"
+
 enum dkim_alg {
 	DKIM_ALG_RSA_SHA256,
 	DKIM_ALG_ED25519_SHA256,
@@ -48,5 +50,16 @@ ssize_t dkim_base64_decode(const char *s, size_t len, unsigned char *out, size_t
  * 0 when it is not. */
 int dkim_crypto_verify(EVP_PKEY *key, enum dkim_alg alg, const unsigned char *hash,
 		       size_t hash_len, const unsigned char *sig, size_t sig_len);
+
+/* Signs hash (the digest of the signed data) with the private key, which
+ * must be of the algorithm's type. Writes at most sig_cap bytes to sig
+ * (DKIM_SIG_MAX_BYTES is enough) and returns their number, or -1 (the
+ * key does not fit the algorithm, or OpenSSL failed). Thread-safe: one
+ * key may sign in any number of threads at once. */
+ssize_t dkim_crypto_sign(EVP_PKEY *key, enum dkim_alg alg, const unsigned char *hash,
+			 size_t hash_len, unsigned char *sig, size_t sig_cap);
+
+/* Appends the base64 of data[0..len) (padded, no line breaks) to out. */
+void dkim_base64_encode(const unsigned char *data, size_t len, struct strbuf *out);
 
 #endif
