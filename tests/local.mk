@@ -111,10 +111,13 @@ EXTRA_DIST += tests/bench
 BENCH_SECONDS = 5
 BENCH_ROUNDS = 3
 
-bench: tests/bench/lookup-bench srs/limristem-srsd policyd/limristem-policyd mailadm/mailadm
+bench: tests/bench/lookup-bench tests/bench/milter-bench srs/limristem-srsd \
+		policyd/limristem-policyd milter/limristem-milter mailadm/mailadm
 	$(PYTHON3) $(top_srcdir)/tests/bench/srsd_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 	$(PYTHON3) $(top_srcdir)/tests/bench/policyd_bench.py --srcdir=$(abs_top_srcdir) \
+		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
+	$(PYTHON3) $(top_srcdir)/tests/bench/milter_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 
 CLEANFILES += $(EXTRA_PROGRAMS)
