@@ -17,6 +17,7 @@ common_liblimristem_a_SOURCES = \
 	common/dnsbl.c common/dnsbl.h \
 	common/domainset.c common/domainset.h \
 	common/endpoint.c common/endpoint.h \
+	common/keyfile.c common/keyfile.h \
 	common/log.c common/log.h \
 	common/metrics.c common/metrics.h \
 	common/metrics_http.c common/metrics_http.h \

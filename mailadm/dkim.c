@@ -22,6 +22,7 @@
 
 #include "dkim_key.h"
 #include "dns.h"
+#include "keyfile.h"
 #include "nouns.h"
 #include "output.h"
 #include "validate.h"
@@ -391,7 +392,7 @@ static int dkim_retire(struct cli *cli, const struct cli_args *args)
 static int add_listing(const struct db_row *row, void *arg)
 {
 	struct rows *rows = arg;
-	const char *problem = dkim_key_file_problem(row->values[7]);
+	const char *problem = keyfile_problem(row->values[7]);
 	const char *values[8];
 
 	memcpy(values, row->values, 7 * sizeof(char *));

@@ -165,16 +165,3 @@ const char *dkim_txt_matches(const char *record, bool ed25519, const char *publi
 	free(p);
 	return why;
 }
-
-const char *dkim_key_file_problem(const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? "missing" : "unreadable";
-	if (!S_ISREG(st.st_mode))
-		return "not a regular file";
-	if (st.st_mode & (S_IROTH | S_IWOTH))
-		return "readable by others";
-	return NULL;
-}

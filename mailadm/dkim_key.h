@@ -37,8 +37,4 @@ void dkim_txt_record(const char *selector, const char *domain, bool ed25519, con
  * else what is wrong ("p= differs", "k= is rsa" ...). */
 const char *dkim_txt_matches(const char *record, bool ed25519, const char *public_b64);
 
-/* NULL when path is a key file the milter will accept (regular, not
- * readable by others), else the problem. */
-const char *dkim_key_file_problem(const char *path);
-
 #endif
