@@ -119,6 +119,9 @@ bench: tests/bench/lookup-bench tests/bench/milter-bench srs/limristem-srsd \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 	$(PYTHON3) $(top_srcdir)/tests/bench/milter_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
+	$(MAKE) $(AM_MAKEFLAGS) tests/bench/sign-bench
+	$(PYTHON3) $(top_srcdir)/tests/bench/sign_bench.py --srcdir=$(abs_top_srcdir) \
+		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 
 CLEANFILES += $(EXTRA_PROGRAMS)
 .PHONY: bench
