@@ -470,6 +470,12 @@ const char *arc_verify_aar(const struct arc_verify *v, unsigned instance)
 	return v->headers[v->sets[instance].header[FIELD_AAR]].value;
 }
 
+const struct canon_header *arc_verify_headers(const struct arc_verify *v, size_t *count_r)
+{
+	*count_r = v->overflow ? 0 : v->count;
+	return v->overflow ? NULL : v->headers;
+}
+
 void arc_verify_free(struct arc_verify **vp)
 {
 	struct arc_verify *v = *vp;

@@ -112,6 +112,12 @@ const struct arc_result *arc_verify_result(const struct arc_verify *v);
 /* The ARC-Authentication-Results value of an instance (as received), or
  * NULL; for the trusted-sealer override (RFC 8617 7.2). */
 const char *arc_verify_aar(const struct arc_verify *v, unsigned instance);
+/* The header fields fed so far, as received, for arc_seal_make()
+ * (arc_seal.h) to sign without a second copy; valid until
+ * arc_verify_free(). NULL when some were not kept (past ARC_MAX_HEADERS or
+ * ARC_MAX_HEADER_BYTES) or when there were none: such a message cannot
+ * be sealed. */
+const struct canon_header *arc_verify_headers(const struct arc_verify *v, size_t *count_r);
 void arc_verify_free(struct arc_verify **v);
 
 /* "none", "pass", "fail" */

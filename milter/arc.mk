@@ -3,14 +3,17 @@
 # UNIT_TESTS and FUZZ_TARGETS with +=.
 #
 # milter/libarc.a is the pure core the milter calls: tag lists, DKIM
-# canonicalization, key records, the crypto on OpenSSL and RFC 8617 chain
-# validation. It knows nothing of libmilter.
+# canonicalization, key records, the crypto on OpenSSL, RFC 8617 chain
+# validation and sealing. It knows nothing of libmilter.
 
 noinst_LIBRARIES += milter/libarc.a
 
 milter_libarc_a_SOURCES = \
 	milter/arc.c milter/arc.h \
 	milter/arc_keys.c milter/arc_keys.h \
+	milter/arc_seal.c milter/arc_seal.h \
+	milter/arc_seal_chain.c milter/arc_seal_chain.h \
+	milter/arc_seal_fmt.c milter/arc_seal_fmt.h \
 	milter/arc_sig.c milter/arc_sig.h \
 	milter/canon.c milter/canon.h \
 	milter/dkim_crypto.c milter/dkim_crypto.h \
@@ -36,9 +39,18 @@ UNIT_TESTS += tests/unit/test_arc
 tests_unit_test_arc_CPPFLAGS = $(ARC_TEST_CPPFLAGS) $(YAML_CFLAGS) \
 	-DLR_SHARED_DIR=\"$(abs_top_srcdir)/../shared\"
 tests_unit_test_arc_LDADD = $(ARC_TEST_LDADD) $(YAML_LIBS)
+UNIT_TESTS += tests/unit/test_arc_seal
+tests_unit_test_arc_seal_CPPFLAGS = $(ARC_TEST_CPPFLAGS) $(YAML_CFLAGS) \
+	-DLR_SHARED_DIR=\"$(abs_top_srcdir)/../shared\"
+tests_unit_test_arc_seal_LDADD = $(ARC_TEST_LDADD) $(YAML_LIBS)
 endif
 
-FUZZ_TARGETS += tests/fuzz/fuzz_tagvalue tests/fuzz/fuzz_arc
+# The sealing driver of tests/integration/test_arc_interop.py.
+check_PROGRAMS += tests/integration/lr-arcseal
+tests_integration_lr_arcseal_CPPFLAGS = $(ARC_TEST_CPPFLAGS)
+tests_integration_lr_arcseal_LDADD = $(ARC_TEST_LDADD)
+
+FUZZ_TARGETS += tests/fuzz/fuzz_tagvalue tests/fuzz/fuzz_arc tests/fuzz/fuzz_arc_seal
 
 if ENABLE_FUZZING
 tests_fuzz_fuzz_tagvalue_LDFLAGS = -fsanitize=fuzzer
@@ -47,4 +59,7 @@ tests_fuzz_fuzz_tagvalue_LDADD = $(ARC_TEST_LDADD)
 tests_fuzz_fuzz_arc_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_arc_CPPFLAGS = $(ARC_TEST_CPPFLAGS)
 tests_fuzz_fuzz_arc_LDADD = $(ARC_TEST_LDADD)
+tests_fuzz_fuzz_arc_seal_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_arc_seal_CPPFLAGS = $(ARC_TEST_CPPFLAGS)
+tests_fuzz_fuzz_arc_seal_LDADD = $(ARC_TEST_LDADD)
 endif
