@@ -94,6 +94,10 @@ static void reload(struct table_source *src)
 				src->loader.what, err);
 		return;
 	}
+	if (src->pipe_event == NULL) {		/* a threaded daemon: update() locks */
+		src->loader.update(snapshot, src->loader.arg);
+		return;
+	}
 	if (write(src->pipe[1], &snapshot, sizeof(snapshot)) != (ssize_t)sizeof(snapshot)) {
 		log_error("%s: cannot hand over the new copy: %s", src->loader.what, strerror(errno));
 		src->loader.free(snapshot);
@@ -182,8 +186,10 @@ struct table_source *table_source_new(struct event_base *base, const struct db_s
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&src->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	src->pipe_event = event_new(base, src->pipe[0], EV_READ | EV_PERSIST, on_pipe, src);
-	event_add(src->pipe_event, NULL);
+	if (base != NULL) {
+		src->pipe_event = event_new(base, src->pipe[0], EV_READ | EV_PERSIST, on_pipe, src);
+		event_add(src->pipe_event, NULL);
+	}
 	return src;
 }
 
@@ -230,7 +236,8 @@ void table_source_free(struct table_source **srcp)
 	}
 	while (read(src->pipe[0], &snapshot, sizeof(snapshot)) == (ssize_t)sizeof(snapshot))
 		src->loader.free(snapshot);
-	event_free(src->pipe_event);
+	if (src->pipe_event != NULL)
+		event_free(src->pipe_event);
 	close(src->pipe[0]);
 	close(src->pipe[1]);
 	pthread_cond_destroy(&src->wake);

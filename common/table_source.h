@@ -26,7 +26,8 @@ struct table_loader {
 	/* Runs in the thread, with db (NULL when no database is configured)
 	 * and file (NULL when none). Returns the snapshot, or NULL with err. */
 	void *(*load)(struct db *db, const char *file, void *arg, char *err, size_t errlen);
-	/* Runs in the event loop: the new snapshot, owned by the callee. */
+	/* Runs in the event loop (or, with no event base, in the source's
+	 * own thread, so it must lock): the new snapshot, owned by the callee. */
 	void (*update)(void *snapshot, void *arg);
 	/* Frees a snapshot nobody took (at shutdown). */
 	void (*free)(void *snapshot);
@@ -38,7 +39,9 @@ struct table_source_timing {
 	long long check_ms;	/* how often to look for changes */
 };
 
-/* Uses the database when db is configured, else file (NULL or "": the
+/* base NULL: no event loop (a threaded daemon such as the milter);
+ * update() then runs in the source's thread. Uses the database when db is
+ * configured, else file (NULL or "": the
  * loader gets neither). Reads the database password now, before
  * privileges are dropped; loads nothing yet. NULL with err on failure. */
 struct table_source *table_source_new(struct event_base *base, const struct db_settings *db,

@@ -4,14 +4,16 @@
  *
  * Each connection gets a struct connection (smfi_setpriv); each MAIL FROM
  * a struct message that lives until the end of the message or an abort.
- * Outbound mail (authenticated, or from internal_networks) is not
- * verified. Every answer path goes through finish(), which writes the one
- * summary log line.
+ * Outbound mail (authenticated, or from internal_networks) is signed
+ * (outbound.c), not verified; inbound mail is verified (verify.c) and,
+ * when a recipient forwards it outside, sealed (forward.c). Every answer
+ * path goes through finish(), which writes the one summary log line.
  */
 #include "autoconfig.h"
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,10 @@
 #include "authres.h"
 #include "clock.h"
 #include "dns_glue.h"
+#include "forward.h"
 #include "log.h"
 #include "milter.h"
+#include "outbound.h"
 #include "verify.h"
 #include "xalloc.h"
 
@@ -125,6 +129,7 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	copy_symbol(ctx, "{auth_authen}", m->auth_user, sizeof(m->auth_user));
 	copy_symbol(ctx, "i", m->queue_id, sizeof(m->queue_id));
 	m->outbound = m->auth_user[0] != '\0' || c->internal;
+	m->tables = tables_get();
 	if (!m->outbound) {
 		struct arc_options o = { .key_lookup = dns_glue_key, .key_ctx = milter.dns,
 					 .min_rsa_bits = (unsigned)milter.settings->min_rsa_bits };
@@ -140,9 +145,20 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct connection *c = connection_of(ctx);
+	struct message *m = c ? c->message : NULL;
+	const char *rcpt = argv && argv[0] ? argv[0] : "";
+	char address[ADDR_MAX + 1];
+	size_t len = strlen(rcpt);
 
-	if (c != NULL && c->message != NULL)
-		c->message->recipients++;
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	m->recipients++;
+	if (len >= 2 && rcpt[0] == '<' && rcpt[len - 1] == '>')
+		snprintf(address, sizeof(address), "%.*s", (int)(len - 2), rcpt + 1);
+	else
+		snprintf(address, sizeof(address), "%s", rcpt);
+	if (!m->outbound && m->tables != NULL && tables_is_forwarded(m->tables, address))
+		m->forwarded = true;
 	return SMFIS_CONTINUE;
 }
 
@@ -170,6 +186,10 @@ static sfsistat on_eoh(SMFICTX *ctx)
 		m->arc_wants_body = arc_verify_eoh(m->arc);
 	if (m != NULL && m->dkim != NULL)
 		m->dkim_wants_body = dkim_verify_eoh(m->dkim);
+	if (m != NULL && m->outbound)
+		outbound_begin(m);
+	else if (m != NULL)
+		forward_begin(m);
 	return SMFIS_CONTINUE;
 }
 
@@ -182,6 +202,10 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *data, size_t len)
 		arc_verify_body(m->arc, data, len);
 	if (m != NULL && m->dkim != NULL && m->dkim_wants_body)
 		dkim_verify_body(m->dkim, data, len);
+	if (m != NULL) {
+		outbound_body(m, data, len);
+		forward_body(m, data, len);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -204,29 +228,41 @@ static void log_summary(const struct connection *c, const struct message *m,
 			const struct verify_outcome *o)
 {
 	int64_t us = (clock_monotonic_ns() - m->started_ns) / 1000;
-	char dkim[256];
+	char dkim[320], arc[32];
 
-	dkim_summary(o->dkim, dkim, sizeof(dkim));
+	if (m->outbound && o->signatures > 0)
+		snprintf(dkim, sizeof(dkim), "signed(%s,%u)", o->signed_by, o->signatures);
+	else if (m->outbound)
+		snprintf(dkim, sizeof(dkim), "unsigned");
+	else
+		dkim_summary(o->dkim, dkim, sizeof(dkim));
+	snprintf(arc, sizeof(arc), "%s", m->outbound ? "-" : arc_status_name(o->arc.status));
+	if (o->sealed_instance > 0) {
+		size_t used = strlen(arc);
+		snprintf(arc + used, sizeof(arc) - used, ",sealed(i=%u)", o->sealed_instance);
+	}
 	log_info("milter: %s client=%s[%s] helo=%s from=<%s> rcpts=%zu%s%s %s header.from=%s "
 		 "spf=%s dkim=%s dmarc=%s%s%s arc=%s: %s%s%s (%lld.%03lld ms)",
 		 m->queue_id[0] ? m->queue_id : "-", c->client_name, c->client_text, c->helo,
 		 m->mail_from, m->recipients, m->auth_user[0] ? " auth=" : "", m->auth_user,
 		 m->outbound ? "outbound" : "inbound", o->from_domain[0] ? o->from_domain : "-",
 		 o->checked ? spf_verdict_name(o->spf_mailfrom.verdict) : "-",
-		 m->outbound ? "-" : dkim,
+		 dkim,
 		 o->checked ? dmarc_verdict_name(o->dmarc.verdict) : "-",
 		 o->dmarc.verdict == DMARC_RESULT_FAIL ? "/" : "",
 		 o->dmarc.verdict == DMARC_RESULT_FAIL ? dmarc_policy_name(o->dmarc.applied) : "",
-		 m->outbound ? "-" : o->arc.status == ARC_STATUS_PASS ? "pass"
-				   : o->arc.status == ARC_STATUS_FAIL ? "fail" : "none",
+		 arc,
 		 verify_action_name(o->action), o->why[0] ? ": " : "", o->why,
 		 (long long)(us / 1000), (long long)(us % 1000));
 }
 
 /* Deletes Authentication-Results and ARC-Authentication-Results fields
- * that claim our authserv-id: only we may say what we checked. */
-static void remove_forged_results(SMFICTX *ctx, const struct message *m)
+ * that claim our authserv-id: only we may say what we checked. Returns
+ * how many ARC fields went (a chain we cut into is not ours to seal). */
+static unsigned remove_forged_results(SMFICTX *ctx, const struct message *m)
 {
+	unsigned arc_removed = 0;
+
 	for (size_t i = 0; i < m->header_count; i++) {
 		const struct header_field *h = &m->headers[i];
 		bool aar = strcasecmp(h->name, "ARC-Authentication-Results") == 0;
@@ -236,24 +272,65 @@ static void remove_forged_results(SMFICTX *ctx, const struct message *m)
 		    !authres_is_ours(h->value, strlen(h->value), aar, milter.authserv_id))
 			continue;
 		snprintf(name, sizeof(name), "%s", h->name);
+		arc_removed += aar;
 		if (smfi_chgheader(ctx, name, (int)h->index, NULL) == MI_SUCCESS)
 			log_notice("milter: %s: removed a %s field claiming our authserv-id %s",
 				   m->queue_id[0] ? m->queue_id : "-", h->name, milter.authserv_id);
 	}
+	return arc_removed;
 }
 
-static void add_results(SMFICTX *ctx, const struct connection *c, const struct verify_outcome *o)
+static void insert_header(SMFICTX *ctx, const char *name, const char *value)
 {
-	char name[] = "Authentication-Results", value[8192];
+	char n[64];
 
-	remove_forged_results(ctx, c->message);
+	snprintf(n, sizeof(n), "%s", name);
+	/* libmilter takes char *; it does not write to the value */
+	smfi_insheader(ctx, 0, n, (char *)(uintptr_t)value);
+}
+
+/* Our ARC set on top of the message, above our Authentication-Results. */
+static void seal(SMFICTX *ctx, struct message *m, struct verify_outcome *o, const char *results)
+{
+	struct arc_seal_fields fields;
+
+	if (forward_seal(m, o, results, &fields) != 0) {
+		metric_inc(milter.unsealed_messages);
+		return;
+	}
+	insert_header(ctx, "ARC-Authentication-Results", fields.aar);
+	insert_header(ctx, "ARC-Message-Signature", fields.ams);
+	insert_header(ctx, "ARC-Seal", fields.seal);
+	o->sealed_instance = fields.instance;
+	metric_inc(milter.sealed_messages);
+	arc_seal_fields_release(&fields);
+}
+
+static void add_results(SMFICTX *ctx, const struct connection *c, struct verify_outcome *o)
+{
+	char value[8192];
+	bool cut_chain = remove_forged_results(ctx, c->message) > 0;
+
 	/* with SMFIP_HDR_LEADSPC the space after the colon is ours to write */
 	value[0] = ' ';
-	if (verify_authres(c, o, value + 1, sizeof(value) - 1) == 0)
-		smfi_insheader(ctx, 0, name, value);
+	if (verify_authres(c, o, value + 1, sizeof(value) - 1) < 0)
+		return;
+	insert_header(ctx, "Authentication-Results", value);
+	if (cut_chain && c->message->sealer != NULL)
+		log_warning("milter: %s: not sealed: a forged ARC-Authentication-Results was removed",
+			    c->message->queue_id[0] ? c->message->queue_id : "-");
+	else
+		seal(ctx, c->message, o, value + 1);
 }
 
-static sfsistat finish(SMFICTX *ctx, struct connection *c, const struct verify_outcome *o)
+static void add_signatures(SMFICTX *ctx, const char *const values[], size_t count)
+{
+	/* the last inserted ends up on top: keep the order of the keys */
+	for (size_t i = count; i-- > 0; )
+		insert_header(ctx, "DKIM-Signature", values[i]);
+}
+
+static sfsistat finish(SMFICTX *ctx, struct connection *c, struct verify_outcome *o)
 {
 	sfsistat status = SMFIS_ACCEPT;
 
@@ -287,7 +364,13 @@ static sfsistat on_eom(SMFICTX *ctx)
 	if (c->message->queue_id[0] == '\0')	/* Postfix names the queue file late */
 		copy_symbol(ctx, "i", c->message->queue_id, sizeof(c->message->queue_id));
 	if (c->message->outbound) {
-		memset(&o, 0, sizeof(o));
+		const char *values[DKIM_SIGN_MAX_KEYS];
+		size_t count;
+
+		outbound_end(c->message, &o, values, &count);
+		if (o.action == VERIFY_ACCEPT)
+			add_signatures(ctx, values, count);
+		metric_inc(count > 0 ? milter.signed_messages : milter.unsigned_messages);
 		return finish(ctx, c, &o);
 	}
 	verify_message(c, c->message, &o);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "milter.h"
+#include "tables.h"
 
 #define PROGRAM "limristem-milter"
 
@@ -70,6 +71,14 @@ static void init_metrics(struct metrics *m)
 	}
 	milter.bad_from = metrics_counter(m, "milter_bad_from_total", NULL,
 					  "messages refused for their From header fields");
+	milter.signed_messages = metrics_counter(m, "milter_signed_total", NULL,
+						 "outbound messages DKIM-signed");
+	milter.unsigned_messages = metrics_counter(m, "milter_unsigned_total", NULL,
+						   "outbound messages left unsigned or refused");
+	milter.sealed_messages = metrics_counter(m, "milter_sealed_total", NULL,
+						 "forwarded messages ARC-sealed");
+	milter.unsealed_messages = metrics_counter(m, "milter_unsealed_total", NULL,
+						   "forwarded messages that could not be sealed");
 	milter.latency = metrics_histogram(m, "milter_message_seconds", NULL,
 					   "time from MAIL FROM to the answer at the end of the message",
 					   metrics_latency_buckets, metrics_latency_bucket_count);
@@ -131,7 +140,21 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 		return -1;
 	if (s->daemon.pid_file[0] && (*pid_fd = daemon_pidfile_create(s->daemon.pid_file, err, errlen)) < 0)
 		return -1;
+	if (tables_open(settings, err, errlen) < 0)
+		return -1;
 	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
+		return -1;
+	/* keys are read as the service user, the way every reload reads them */
+	if (s->arc_seal_domain[0] != '\0' &&
+	    sign_key_load(s->arc_seal_key, (unsigned)s->min_rsa_bits, &milter.seal_key, err, errlen) < 0)
+		return -1;
+	if (milter.seal_key != NULL && milter.seal_key->alg != DKIM_ALG_RSA_SHA256) {
+		/* RFC 8617 names rsa-sha256 only; dkimpy and Mail::DKIM refuse others */
+		snprintf(err, errlen, "milter.arc_seal_key: %s: ARC seals must be RSA (rsa-sha256); "
+			 "verifiers refuse Ed25519 seals", s->arc_seal_key);
+		return -1;
+	}
+	if (tables_start(err, errlen) < 0)
 		return -1;
 	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL ||
 	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
@@ -209,6 +232,8 @@ int main(int argc, char **argv)
 	if (settings.milter.daemon.listen.items[0].kind == ENDPOINT_UNIX)
 		unlink(settings.milter.daemon.listen.items[0].path);
 	metrics_http_stop(&http);
+	tables_stop();
+	sign_key_free(&milter.seal_key);
 	spf_checker_free(&milter.spf);
 	dmarc_checker_free(&milter.dmarc);
 	dkim_verify_lib_free(&milter.dkim_lib);

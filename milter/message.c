@@ -59,6 +59,9 @@ void message_free(struct message **mp)
 	free(m->headers);
 	arc_verify_free(&m->arc);
 	dkim_verify_free(&m->dkim);
+	dkim_sign_free(&m->signer);
+	arc_seal_free(&m->sealer);
+	tables_put(&m->tables);
 	free(m);
 	*mp = NULL;
 }

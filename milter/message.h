@@ -15,9 +15,12 @@
 
 #include "addr.h"
 #include "arc.h"
+#include "arc_seal.h"
 #include "cidr.h"
+#include "dkim_sign.h"
 #include "dkim_verify.h"
 #include "from_header.h"
+#include "tables.h"
 
 #define MESSAGE_HEADERS_MAX 1000	/* beyond this the message is refused */
 
@@ -53,6 +56,11 @@ struct message {
 	bool arc_wants_body;
 	struct dkim_verify *dkim;
 	bool dkim_wants_body;
+
+	struct milter_tables *tables;	/* referenced from MAIL FROM to the end */
+	bool forwarded;			/* a recipient is forwarded outside */
+	struct dkim_sign *signer;	/* outbound mail being signed */
+	struct arc_seal *sealer;	/* forwarded inbound mail being sealed */
 };
 
 struct message *message_new(void);

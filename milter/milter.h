@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "dkim_verify.h"
 #include "dmarc.h"
+#include "sign_key.h"
 #include "dns.h"
 #include "spf.h"
 #include "metrics.h"
@@ -19,6 +20,8 @@
 enum milter_error_action { MILTER_TEMPFAIL, MILTER_ACCEPT };
 enum milter_dmarc_action { MILTER_DMARC_REJECT, MILTER_DMARC_QUARANTINE, MILTER_DMARC_NONE };
 enum milter_fail_action { MILTER_FAIL_NONE, MILTER_FAIL_REJECT };
+enum milter_unauthorized_action { MILTER_UNAUTHORIZED_REJECT, MILTER_UNAUTHORIZED_UNSIGNED };
+enum milter_key_error_action { MILTER_KEY_ERROR_TEMPFAIL, MILTER_KEY_ERROR_UNSIGNED };
 
 struct milter_section {
 	struct daemon_settings daemon;
@@ -33,6 +36,22 @@ struct milter_section {
 	int internal_error_action;	/* enum milter_error_action */
 	long long min_rsa_bits;
 	long long timeout_ms;		/* libmilter's MTA read/write timeout */
+
+	/* outbound: DKIM signing */
+	struct config_strings signing_keys;	/* "DOMAIN SELECTOR KEYFILE", without a database */
+	struct config_strings signed_headers;	/* empty: dkim_sign's default */
+	long long signature_expiry_ms;	/* x= after t=; 0: none */
+	int unauthorized_sender_action;	/* enum milter_unauthorized_action */
+	int key_error_action;		/* enum milter_key_error_action */
+
+	/* inbound mail forwarded outside: ARC sealing */
+	struct config_strings forwarded_recipients;	/* without a database */
+	char *arc_seal_domain;		/* "": no sealing */
+	char *arc_seal_selector;
+	char *arc_seal_key;
+
+	long long tables_refresh_ms;	/* keys and forwarded addresses reloaded this often */
+	long long change_check_ms;	/* mailadm's changes looked for this often */
 };
 
 struct milter_settings {
@@ -50,12 +69,14 @@ struct milter_globals {
 	struct dkim_verify_lib *dkim_lib;
 	struct spf_checker *spf;
 	struct dmarc_checker *dmarc;
+	struct sign_key *seal_key;	/* NULL: forwarded mail is not sealed */
 	struct metric *messages[4];	/* by outcome: accepted, rejected, tempfailed, quarantined */
 	struct metric *arc_results[3];	/* none, pass, fail */
 	struct metric *dkim_results[DKIM_RESULT_PERMERROR + 1];	/* per signature */
 	struct metric *spf_results[SPF_PERMERROR + 1];	/* MAIL FROM identity */
 	struct metric *dmarc_results[DMARC_RESULT_PERMERROR + 1];
 	struct metric *bad_from;
+	struct metric *signed_messages, *unsigned_messages, *sealed_messages, *unsealed_messages;
 	struct metric *latency;
 };
 

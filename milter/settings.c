@@ -8,6 +8,10 @@
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
 static const char *const dmarc_actions[] = { "reject", "quarantine", "none", NULL };
 static const char *const fail_actions[] = { "none", "reject", NULL };
+static const char *const unauthorized_actions[] = { "reject", "unsigned", NULL };
+static const char *const key_error_actions[] = { "tempfail", "unsigned", NULL };
+
+#define DAY (86400 * 1000LL)
 
 #define S(f) offsetof(struct milter_section, f)
 static const struct config_option milter_options[] = {
@@ -46,6 +50,44 @@ static const struct config_option milter_options[] = {
 	{ .name = "timeout", .type = CONFIG_DURATION, .offset = S(timeout_ms),
 	  .default_value = "\"7200s\"", .min = 1000, .max = 86400 * 1000LL,
 	  .help = "how long to wait for Postfix between milter commands" },
+	{ .name = "signing_keys", .type = CONFIG_STRING_LIST, .offset = S(signing_keys),
+	  .default_value = "[]",
+	  .help = "without a database: \"DOMAIN SELECTOR KEYFILE\" for every key that signs "
+		  "(with a database: mailadm dkim)" },
+	{ .name = "signed_headers", .type = CONFIG_STRING_LIST, .offset = S(signed_headers),
+	  .default_value = "[]",
+	  .help = "header fields DKIM signatures cover; empty for RFC 6376's list, with From, "
+		  "To, Subject, Date and the others a replay would abuse signed once more" },
+	{ .name = "signature_expiry", .type = CONFIG_DURATION, .offset = S(signature_expiry_ms),
+	  .default_value = "0", .min = 0, .max = 365 * DAY,
+	  .help = "signatures expire (x=) this long after signing; 0 for never" },
+	{ .name = "unauthorized_sender_action", .type = CONFIG_ENUM,
+	  .offset = S(unauthorized_sender_action), .default_value = "\"reject\"",
+	  .choices = unauthorized_actions,
+	  .help = "an authenticated user sending as a domain that is not theirs: reject "
+		  "(550 5.7.1) or send unsigned" },
+	{ .name = "key_error_action", .type = CONFIG_ENUM, .offset = S(key_error_action),
+	  .default_value = "\"tempfail\"", .choices = key_error_actions,
+	  .help = "a domain's key cannot be used (missing, readable by others, broken): "
+		  "tempfail (451 4.3.0) or send unsigned" },
+	{ .name = "forwarded_recipients", .type = CONFIG_STRING_LIST, .offset = S(forwarded_recipients),
+	  .default_value = "[]",
+	  .help = "without a database: local addresses (\"@domain\" for all of one) whose "
+		  "mail is forwarded outside and gets an ARC seal" },
+	{ .name = "arc_seal_domain", .type = CONFIG_STRING, .offset = S(arc_seal_domain),
+	  .default_value = "\"\"", .max = 253,
+	  .help = "d= of our ARC seals; empty: forwarded mail is not sealed" },
+	{ .name = "arc_seal_selector", .type = CONFIG_STRING, .offset = S(arc_seal_selector),
+	  .default_value = "\"\"", .max = 63, .help = "s= of our ARC seals" },
+	{ .name = "arc_seal_key", .type = CONFIG_STRING, .offset = S(arc_seal_key),
+	  .default_value = "\"\"", .max = 4095,
+	  .help = "private key (PEM) of the sealing selector; not readable by others" },
+	{ .name = "tables_refresh", .type = CONFIG_DURATION, .offset = S(tables_refresh_ms),
+	  .default_value = "\"10m\"", .min = 10 * 1000, .max = DAY,
+	  .help = "reload signing keys and forwarded addresses at least this often" },
+	{ .name = "change_check", .type = CONFIG_DURATION, .offset = S(change_check_ms),
+	  .default_value = "\"5s\"", .min = 100, .max = 3600 * 1000,
+	  .help = "how often to look for changes made by mailadm" },
 	{ .name = NULL },
 };
 
@@ -55,6 +97,8 @@ static const char *check_section(const void *settings)
 
 	if (s->daemon.listen.count != 1)
 		return "listen: libmilter serves exactly one socket";
+	if (s->arc_seal_domain[0] != '\0' && (s->arc_seal_selector[0] == '\0' || s->arc_seal_key[0] == '\0'))
+		return "arc_seal_domain: needs arc_seal_selector and arc_seal_key";
 	return NULL;
 }
 

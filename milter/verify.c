@@ -31,11 +31,7 @@ static void copy_text(char *out, size_t outlen, const char *s)
 	out[n] = '\0';
 }
 
-static void decide(struct verify_outcome *o, enum verify_action action, const char *code,
-		   const char *dsn, const char *why, const char *reply_fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static void decide(struct verify_outcome *o, enum verify_action action, const char *code,
+void verify_decide(struct verify_outcome *o, enum verify_action action, const char *code,
 		   const char *dsn, const char *why, const char *reply_fmt, ...)
 {
 	va_list ap;
@@ -50,7 +46,7 @@ static void decide(struct verify_outcome *o, enum verify_action action, const ch
 }
 
 /* RFC 5322 3.6: exactly one From field; DMARC needs exactly one mailbox. */
-static bool check_from(const struct message *m, struct verify_outcome *o)
+bool verify_check_from(const struct message *m, struct verify_outcome *o)
 {
 	size_t count = message_header_count(m, "From");
 	const struct header_field *from = message_header(m, "From", 0);
@@ -70,7 +66,7 @@ static bool check_from(const struct message *m, struct verify_outcome *o)
 	if (!milter.settings->refuse_bad_from)
 		return true;
 	metric_inc(milter.bad_from);
-	decide(o, VERIFY_REJECT, "550", "5.7.1", reason, "%s", count == 0
+	verify_decide(o, VERIFY_REJECT, "550", "5.7.1", reason, "%s", count == 0
 	       ? "Message refused: it has no From header field"
 	       : count > 1 ? "Message refused: it has more than one From header field"
 	       : "Message refused: the From header field must name exactly one mailbox with a domain");
@@ -139,11 +135,11 @@ static void apply_dmarc(struct verify_outcome *o)
 		return;
 	}
 	if (action == MILTER_DMARC_REJECT)
-		decide(o, VERIFY_REJECT, "550", "5.7.1", o->dmarc.reason,
+		verify_decide(o, VERIFY_REJECT, "550", "5.7.1", o->dmarc.reason,
 		       "Message refused: the DMARC policy of %s says to reject mail that fails "
 		       "its authentication", o->from_domain);
 	else
-		decide(o, VERIFY_QUARANTINE, "", "", o->dmarc.reason, "%s", "");
+		verify_decide(o, VERIFY_QUARANTINE, "", "", o->dmarc.reason, "%s", "");
 }
 
 static void apply_spf_and_dns(struct verify_outcome *o)
@@ -151,12 +147,12 @@ static void apply_spf_and_dns(struct verify_outcome *o)
 	const struct milter_section *s = milter.settings;
 
 	if (s->spf_fail_action == MILTER_FAIL_REJECT && o->spf_mailfrom.verdict == SPF_FAIL)
-		decide(o, VERIFY_REJECT, "550", "5.7.23", "SPF fail",
+		verify_decide(o, VERIFY_REJECT, "550", "5.7.23", "SPF fail",
 		       "Message refused: SPF: %s", o->spf_mailfrom.explanation[0]
 		       ? o->spf_mailfrom.explanation : "the sender's domain does not permit this client");
 	else if (s->dns_error_action == MILTER_TEMPFAIL &&
 		 (o->spf_mailfrom.verdict == SPF_TEMPERROR || o->dmarc.verdict == DMARC_RESULT_TEMPERROR))
-		decide(o, VERIFY_TEMPFAIL, "451", "4.4.3", "DNS temporary failure",
+		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.4.3", "DNS temporary failure",
 		       "%s", "Temporary DNS failure while authenticating the message, try again later");
 }
 
@@ -165,11 +161,11 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 	memset(o, 0, sizeof(*o));
 	o->action = VERIFY_ACCEPT;
 	if (m->too_many_headers) {
-		decide(o, VERIFY_REJECT, "552", "5.3.4", "over the header field limit", "%s",
+		verify_decide(o, VERIFY_REJECT, "552", "5.3.4", "over the header field limit", "%s",
 		       "Message refused: too many header fields");
 		return;
 	}
-	if (!check_from(m, o))
+	if (!verify_check_from(m, o))
 		return;
 	o->checked = true;
 	run_spf(conn, m, o);

@@ -30,7 +30,19 @@ struct verify_outcome {
 	struct arc_result arc;		/* copied from the verifier */
 	struct dmarc_result dmarc;
 	bool arc_override;		/* a trusted ARC chain overrode the DMARC policy */
+
+	char signed_by[256];		/* outbound: d= of our signatures, "" when unsigned */
+	unsigned signatures;
+	unsigned sealed_instance;	/* forwarded: i= of our ARC set, 0 when not sealed */
 };
+
+/* Sets the action, the SMTP reply and the reason for the log. */
+void verify_decide(struct verify_outcome *o, enum verify_action action, const char *code,
+		   const char *dsn, const char *why, const char *reply_fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* Exactly one From field naming one mailbox: fills from_status and
+ * from_domain; false when the message is refused for it (refuse_bad_from). */
+bool verify_check_from(const struct message *m, struct verify_outcome *o);
 
 void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o);
 /* The Authentication-Results value (folded with "\n\t"). 0 or -1. */

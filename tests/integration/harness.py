@@ -300,6 +300,25 @@ class Stack:
 
     # --- Postfix -------------------------------------------------------
 
+    def start_dovecot_sasl(self, users):
+        """Dovecot's auth service as Postfix's SASL server (users: name ->
+        password); returns the main.cf settings that turn SMTP AUTH on."""
+        d = self.path("dovecot")
+        os.makedirs(os.path.join(d, "run"), exist_ok=True)
+        with open(os.path.join(d, "passwd"), "w") as f:
+            f.write("".join("%s:{PLAIN}%s\n" % kv for kv in users.items()))
+        socket = os.path.join(d, "auth")
+        with open(os.path.join(d, "dovecot.conf"), "w") as f:
+            f.write("protocols =\nbase_dir = %s/run\nstate_dir = %s/run\nlog_path = %s/log\n"
+                    "ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n"
+                    "passdb {\n  driver = passwd-file\n  args = %s/passwd\n}\n"
+                    "service auth {\n  unix_listener %s {\n    mode = 0666\n  }\n}\n"
+                    % (d, d, d, d, socket))
+        self._start("dovecot", ["dovecot", "-F", "-c", os.path.join(d, "dovecot.conf")])
+        wait_for(lambda: os.path.exists(socket), 20, "dovecot's auth socket")
+        return {"smtpd_sasl_auth_enable": "yes", "smtpd_sasl_type": "dovecot",
+                "smtpd_sasl_path": socket}
+
     def start_postfix(self, main_cf=None, master_cf_extra=""):
         """A private Postfix instance that relays everything to smtp-sink.
 
