@@ -183,3 +183,14 @@ void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char 
 	else
 		log_msg(level, "%s", line);
 }
+
+void error_format(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errlen == 0)
+		return;
+	va_start(ap, fmt);
+	log_format_line(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -66,6 +66,11 @@ struct log_ratelimit {
 void log_ratelimited(struct log_ratelimit *rl, enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* An error message for an err/errlen pair: formatted like a log line,
+ * cut with "..." when it does not fit. */
+void error_format(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Formats into buf (always terminated) and replaces control characters.
  * Exposed for the unit tests. */
 void log_format_line(char *buf, size_t size, const char *fmt, va_list ap)

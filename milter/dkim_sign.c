@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "dkim_fold.h"
 #include "dkim_sign.h"
+#include "log.h"
 #include "xalloc.h"
 
 #define FIELD_NAME "DKIM-Signature"
@@ -78,26 +79,6 @@ struct dkim_sign {
 };
 
 /* ---- options ---- */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* A message cut to fit ends in "...". */
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err[0] = '\0';
-	else if ((size_t)n >= errlen && errlen > 4)
-		memcpy(err + errlen - 4, "...", 4);
-}
 
 static bool is_domain_char(char c)
 {
@@ -163,12 +144,12 @@ static int add_names(struct dkim_sign *s, const char *const *list, size_t count,
 		     const char *what, char *err, size_t errlen)
 {
 	if (count > DKIM_SIGN_MAX_NAMES) {
-		set_err(err, errlen, "%s: more than %d header fields", what, DKIM_SIGN_MAX_NAMES);
+		error_format(err, errlen, "%s: more than %d header fields", what, DKIM_SIGN_MAX_NAMES);
 		return -1;
 	}
 	for (size_t i = 0; i < count; i++) {
 		if (!valid_field_name(list[i])) {
-			set_err(err, errlen, "%s: \"%.*s\" is not a header field name", what,
+			error_format(err, errlen, "%s: \"%.*s\" is not a header field name", what,
 				DKIM_SIGN_MAX_NAME_LEN + 1, list[i] != NULL ? list[i] : "");
 			return -1;
 		}
@@ -187,13 +168,13 @@ static int add_names(struct dkim_sign *s, const char *const *list, size_t count,
 static int check_keys(struct dkim_sign *s, const struct dkim_sign_options *o, char *err, size_t errlen)
 {
 	if (o->key_count == 0 || o->key_count > DKIM_SIGN_MAX_KEYS || o->keys == NULL) {
-		set_err(err, errlen, "between 1 and %d keys sign a message", DKIM_SIGN_MAX_KEYS);
+		error_format(err, errlen, "between 1 and %d keys sign a message", DKIM_SIGN_MAX_KEYS);
 		return -1;
 	}
 	for (size_t i = 0; i < o->key_count; i++) {
 		const char *sel = o->keys[i].selector;
 		if (o->keys[i].key == NULL || !valid_domain(sel, DKIM_SIGN_MAX_SELECTOR)) {
-			set_err(err, errlen, "selector \"%.*s\": not a valid selector (or no key)",
+			error_format(err, errlen, "selector \"%.*s\": not a valid selector (or no key)",
 				DKIM_SIGN_MAX_SELECTOR + 1, sel != NULL ? sel : "");
 			return -1;
 		}
@@ -209,21 +190,21 @@ static int check_tags(struct dkim_sign *s, const struct dkim_sign_options *o, ch
 	const char *c = o->canonicalization != NULL ? o->canonicalization : "relaxed/relaxed";
 
 	if (!valid_domain(o->domain, DKIM_SIGN_MAX_DOMAIN)) {
-		set_err(err, errlen, "the signing domain is not a domain name");
+		error_format(err, errlen, "the signing domain is not a domain name");
 		return -1;
 	}
 	s->domain = xstrdup(o->domain);
 	if (canon_mode_parse(c, strlen(c), &s->header_canon, &s->body_canon) < 0) {
-		set_err(err, errlen, "canonicalization: not simple or relaxed (header/body)");
+		error_format(err, errlen, "canonicalization: not simple or relaxed (header/body)");
 		return -1;
 	}
 	if (o->identity != NULL && !valid_identity(o->identity, o->domain)) {
-		set_err(err, errlen, "identity (i=): not an address at the signing domain or below it");
+		error_format(err, errlen, "identity (i=): not an address at the signing domain or below it");
 		return -1;
 	}
 	s->identity = o->identity != NULL ? xstrdup(o->identity) : NULL;
 	if (o->expire_after < 0 || o->now < 0) {
-		set_err(err, errlen, "a time or expiry is negative");
+		error_format(err, errlen, "a time or expiry is negative");
 		return -1;
 	}
 	s->t = o->now != 0 ? o->now : clock_wall_s();
@@ -243,7 +224,7 @@ static int check_names(struct dkim_sign *s, const struct dkim_sign_options *o, c
 	    add_names(s, over, over_count, true, "oversigned headers", err, errlen) < 0)
 		return -1;
 	if (find_name(s, "From", 4) == NULL) {
-		set_err(err, errlen, "signed headers: From must be signed (RFC 6376 5.4)");
+		error_format(err, errlen, "signed headers: From must be signed (RFC 6376 5.4)");
 		return -1;
 	}
 	return 0;

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,27 +21,9 @@
 #include <openssl/pem.h>
 
 #include "keyfile.h"
+#include "log.h"
 #include "sign_key.h"
 #include "xalloc.h"
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (errlen == 0)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err[0] = '\0';
-	else if ((size_t)n >= errlen && errlen > 4)
-		memcpy(err + errlen - 4, "...", 4);	/* truncated: say so */
-}
 
 /* Never asks for a passphrase: an encrypted key is simply unreadable. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -63,16 +44,16 @@ static ssize_t read_key_file(int fd, const char *path, char *buf, size_t cap, ch
 	size_t len = 0;
 
 	if (fstat(fd, &st) < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		error_format(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if ((problem = keyfile_stat_problem(&st)) != NULL) {
-		set_err(err, errlen, "%s: %s; a DKIM key file must be a regular file others can "
+		error_format(err, errlen, "%s: %s; a DKIM key file must be a regular file others can "
 			"neither read nor write (chmod 0640, group mailkeys)", path, problem);
 		return -1;
 	}
 	if ((size_t)st.st_size >= cap) {
-		set_err(err, errlen, "%s: %lld bytes is too large for a key file (at most %zu)", path,
+		error_format(err, errlen, "%s: %lld bytes is too large for a key file (at most %zu)", path,
 			(long long)st.st_size, cap - 1);
 		return -1;
 	}
@@ -81,7 +62,7 @@ static ssize_t read_key_file(int fd, const char *path, char *buf, size_t cap, ch
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			error_format(err, errlen, "%s: %s", path, strerror(errno));
 			return -1;
 		}
 		if (n == 0 || (len += (size_t)n) == cap - 1)
@@ -114,19 +95,19 @@ static int classify(EVP_PKEY *pkey, const char *path, unsigned min_rsa_bits, str
 	}
 	if (type != EVP_PKEY_RSA) {
 		const char *name = EVP_PKEY_get0_type_name(pkey);
-		set_err(err, errlen, "%s: the key is of type %s; DKIM signs with RSA or Ed25519 keys", path,
+		error_format(err, errlen, "%s: the key is of type %s; DKIM signs with RSA or Ed25519 keys", path,
 			name != NULL ? name : "unknown");
 		return -1;
 	}
 	key->alg = DKIM_ALG_RSA_SHA256;
 	key->bits = (unsigned)EVP_PKEY_get_bits(pkey);
 	if (key->bits < min_rsa_bits) {
-		set_err(err, errlen, "%s: an RSA key of %u bits is too short (at least %u, RFC 8301)", path,
+		error_format(err, errlen, "%s: an RSA key of %u bits is too short (at least %u, RFC 8301)", path,
 			key->bits, min_rsa_bits);
 		return -1;
 	}
 	if (key->bits > SIGN_KEY_MAX_RSA_BITS) {
-		set_err(err, errlen, "%s: an RSA key of %u bits is too long (at most %u)", path, key->bits,
+		error_format(err, errlen, "%s: an RSA key of %u bits is too long (at most %u)", path, key->bits,
 			SIGN_KEY_MAX_RSA_BITS);
 		return -1;
 	}
@@ -150,13 +131,13 @@ static EVP_PKEY *load_pkey(const char *path, char *err, size_t errlen)
 	ssize_t len = -1;
 
 	if (fd < 0)
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		error_format(err, errlen, "%s: %s", path, strerror(errno));
 	else
 		len = read_key_file(fd, path, buf, SIGN_KEY_MAX_FILE_BYTES + 1, err, errlen);
 	if (fd >= 0)
 		close(fd);
 	if (len >= 0 && (pkey = parse_pem(buf, (size_t)len)) == NULL)
-		set_err(err, errlen, "%s: no unencrypted PEM private key in it (PKCS#1 or PKCS#8)", path);
+		error_format(err, errlen, "%s: no unencrypted PEM private key in it (PKCS#1 or PKCS#8)", path);
 	OPENSSL_cleanse(buf, SIGN_KEY_MAX_FILE_BYTES + 1);
 	free(buf);
 	return pkey;
@@ -181,7 +162,7 @@ int sign_key_load(const char *path, unsigned min_rsa_bits, struct sign_key **key
 		return -1;
 	}
 	if (test_signature(key) < 0) {
-		set_err(err, errlen, "%s: the key cannot make a signature", path);
+		error_format(err, errlen, "%s: the key cannot make a signature", path);
 		sign_key_free(&key);
 		return -1;
 	}
