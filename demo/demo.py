@@ -3,13 +3,15 @@
 
 Started by demo/run after the build. Uses the integration harness, so the
 demo runs the same real services as the tests: Redis, MariaDB, nsd serving
-the demo zone, limristem-srsd, limristem-policyd, and a private Postfix that reads the
-suite's tables through the shipped sql/postfix lookup files. Everything
-the operator would do goes through mailadm.
+the demo zone, limristem-srsd, limristem-policyd, limristem-milter, and a
+private Postfix that reads the suite's tables through the shipped
+sql/postfix lookup files. Everything the operator would do goes through
+mailadm.
 """
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "integration"))
+import dkimtools  # noqa: E402
 import harness  # noqa: E402
 
 DOMAIN = "demo.limristem.example"
@@ -55,11 +58,13 @@ class Demo:
         say("  redis-server    127.0.0.1:%d" % stack.redis_port)
         stack.start_mariadb()
         say("  mariadbd        %s, database %s" % (stack.mariadb_socket, stack.db_name))
-        stack.start_dns({DOMAIN: DEMO_ZONE})
+        stack.start_dns({DOMAIN: DEMO_ZONE,
+                         "origin.example": '@ IN TXT "v=spf1 ip4:127.0.0.1 ip4:198.51.100.0/24 -all"'})
         say("  nsd             127.0.0.1:%d serving %s" % (stack.dns_port, DOMAIN))
         os.makedirs(stack.path("dkim"), exist_ok=True)
         self.conf = stack.config({"mailadm": {"dkim_key_dir": stack.path("dkim"),
-                                              "dkim_key_group": "postfix", "mx_host": "mx." + DOMAIN}})
+                                              "dkim_key_group": "postfix", "mx_host": "mx." + DOMAIN,
+                                              "dmarc_policy": "reject"}})
         say("  configuration   %s" % self.conf)
         say()
 
@@ -72,8 +77,13 @@ class Demo:
         self.mailadm("redirect", "add", "forward@" + DOMAIN, "friend@elsewhere.example")
         self.mailadm("account", "add", "bob@" + DOMAIN, "--quota", "-5", "--no-password")
         self.mailadm("account", "list")
-        self.mailadm("dkim", "keygen", DOMAIN, "--algo", "ed25519")
-        self.mailadm("dns", DOMAIN)
+        self.mailadm("dkim", "keygen", DOMAIN, "--algo", "rsa", "--selector", "rsa1")
+        self.mailadm("dkim", "keygen", DOMAIN, "--algo", "ed25519", "--selector", "ed1")
+        records = self.mailadm("dns", DOMAIN)
+        say("   (the demo's nsd publishes those records; then the keys can sign)")
+        self.stack.set_zone(DOMAIN, "mx IN A 127.0.0.1\n" + dkimtools.zone_lines(records))
+        self.mailadm("dkim", "activate", DOMAIN, "rsa1")
+        self.mailadm("dkim", "activate", DOMAIN, "ed1")
         say()
 
     def mail(self):
@@ -86,7 +96,9 @@ class Demo:
                             redis=False, dns=False)
         stack.start_daemon("srsd", "srs/limristem-srsd", conf, lambda: os.path.exists(sock))
         policy_sock = self.start_policyd()
-        maps = {"virtual_alias_domains": stack.postfix_sql_map("virtual_domains.cf"),
+        milter_sock = self.start_milter()
+        maps = {"smtpd_milters": "unix:" + milter_sock, "milter_default_action": "tempfail",
+                "local_header_rewrite_clients": "","virtual_alias_domains": stack.postfix_sql_map("virtual_domains.cf"),
                 "virtual_alias_maps": stack.postfix_sql_map("virtual_aliases.cf"),
                 # XCLIENT lets the demo's swaks speak as a remote client would
                 "smtpd_authorized_xclient_hosts": "127.0.0.1",
@@ -101,6 +113,48 @@ class Demo:
         self.relay("", srs_sender, "bounce of the demo")
         say()
         self.policy()
+        self.milter()
+
+    def start_milter(self):
+        stack = self.stack
+        sock = stack.path("milter.sock")
+        seal_key = os.path.join(stack.path("dkim"), DOMAIN, "rsa1.key")
+        conf = stack.config({"milter": {
+            "user": "", "socket_group": "postfix", "listen": ["unix:" + sock],
+            "authserv_id": "mx." + DOMAIN, "internal_networks": ["10.99.0.0/16"],
+            "change_check": "200ms", "arc_seal_domain": DOMAIN, "arc_seal_selector": "rsa1",
+            "arc_seal_key": seal_key}})
+        stack.start_daemon("milter", "milter/limristem-milter", conf, lambda: os.path.exists(sock))
+        return sock
+
+    def milter(self):
+        say("4. limristem-milter verifies inbound mail, signs outbound mail and seals what")
+        say("   is forwarded. alice sends out (logged in; XCLIENT stands in for SMTP AUTH):")
+        self.swaks_message("alice@" + DOMAIN, "friend@elsewhere.example", "signed by the demo",
+                           ["--xclient", "LOGIN=alice@" + DOMAIN], ("DKIM-Signature",))
+        say("   someone outside forges alice's address (DMARC p=reject of %s):" % DOMAIN)
+        self.swaks_message("ceo@" + DOMAIN, "postmaster@" + DOMAIN, "a spoof",
+                           ["--xclient-addr", "198.51.100.7"], ())
+        say("   mail from outside to forward@%s leaves sealed for friend@elsewhere.example:" % DOMAIN)
+        self.swaks_message("someone@origin.example", "forward@" + DOMAIN, "sealed by the demo",
+                           ["--xclient-addr", "198.51.100.7"],
+                           ("Authentication-Results", "ARC-Seal", "X-Rcpt-Args"))
+        say()
+
+    def swaks_message(self, sender, rcpt, subject, extra, fields):
+        """Sends; shows the answer to the end of DATA and the fields the sink got."""
+        r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],
+                            "--from", sender, "--to", rcpt, "--header", "Subject: " + subject]
+                           + extra, capture_output=True, text=True, timeout=60)
+        answers = [l for l in r.stdout.splitlines() if l.startswith(("<-  250 2.0.0", "<** "))]
+        show("from <%s> to <%s>:" % (sender, rcpt), "\n".join(answers[-1:]) or r.stdout[-300:])
+        if not fields or not answers or not answers[-1].startswith("<-"):
+            return
+        message = self.stack.sink_message(subject)
+        for name in fields:
+            for m in re.finditer(r"(?m)^%s:((?:.*)(?:\n[ \t].*)*)" % re.escape(name), message):
+                value = " ".join(m.group(1).split())
+                say("      %s: %s" % (name, value if len(value) < 110 else value[:107] + "..."))
 
     def start_policyd(self):
         stack = self.stack
@@ -135,8 +189,13 @@ class Demo:
         say()
 
     def relay(self, sender, rcpt, subject):
-        """Sends through Postfix, shows the envelope the sink got, returns its sender."""
-        self.stack.send_mail(sender, rcpt, subject)
+        """Sends through Postfix, shows the envelope the sink got, returns its sender.
+        A bounce (null sender) comes From the remote MAILER-DAEMON, as real ones do:
+        the milter refuses a From without a mailbox."""
+        subprocess.run(["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],
+                        "--from", sender or "<>", "--to", rcpt, "--header", "Subject: " + subject,
+                        "--h-From", sender or "MAILER-DAEMON@elsewhere.example"],
+                       capture_output=True, text=True, timeout=60)
         message = self.stack.sink_message(subject)
         envelope = [l for l in message.splitlines() if l.startswith(("X-Mail-Args", "X-Rcpt-Args"))]
         show("MAIL FROM:<%s> RCPT TO:<%s> left as:" % (sender, rcpt), "\n".join(envelope))
@@ -158,7 +217,7 @@ def main():
         demo.start()
         demo.manage()
         demo.mail()
-        say("The milter joins this demo as it is built.")
+        say("Greylisting and reputation join this demo as they are built.")
         if args.once:
             return 0
         say("Everything is running (mailadm -c %s ...). Press Ctrl-C to stop it all." % demo.conf)

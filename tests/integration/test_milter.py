@@ -171,12 +171,12 @@ class MilterTest(unittest.TestCase):
         self.assertIn("dmarc=fail/reject", self.stack.daemon_log("milter"))
 
     def test_trusted_arc_chain_overrides_dmarc_reject(self):
-        msg = ("From: CEO <ceo@%s>\r\nTo: list@%s\r\nSubject: forwarded %%s\r\n"
+        msg = ("From: CEO <ceo@%s>\r\nTo: list@%s\r\nSubject: via a list, %%s\r\n"
                "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nMinutes of the meeting.\r\n"
                % (SIGNED, FORWARDER))
         trusted = arcsign((msg % "trusted").encode(), self.sealer_keys[FORWARDER], FORWARDER)
         self.assert_queued(self.send_raw(trusted, sender="list@" + FORWARDER))
-        ar = self.authres("forwarded trusted")
+        ar = self.authres("via a list, trusted")
         self.assertIn("arc=pass", ar)
         self.assertIn("dmarc=fail", ar)
         self.assertIn("overridden by a trusted ARC chain", ar)
