@@ -393,9 +393,12 @@ class Stack:
                               capture_output=True, text=True, timeout=60)
 
     def sink_message(self, subject, timeout=20):
-        """The message the sink received with this subject (waits for it)."""
+        """The message the sink received with exactly this subject (waits for
+        it): the whole line, so that "forged" never finds "forged ar"."""
+        line = re.compile(r"(?m)^Subject: %s\r?$" % re.escape(subject))
+
         def found():
-            return [m for m in self.sink_messages() if "Subject: " + subject in m]
+            return [m for m in self.sink_messages() if line.search(m)]
         wait_for(found, timeout, "the message '%s' at the sink" % subject)
         return found()[0]
 
