@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon_cli.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "milter.h"
@@ -24,19 +25,6 @@
 #define PROGRAM "limristem-milter"
 
 struct milter_globals milter;
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: " PROGRAM " [-c FILE] [-f] [-p | -n | -t]\n"
-		"  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-		"  -f       stay in the foreground and log to stderr as well\n"
-		"  -p       print the effective configuration and exit\n"
-		"  -n       print only the settings that differ from the defaults and exit\n"
-		"  -t       check the configuration, then exit\n"
-		"  -V       print the version and exit\n");
-	exit(2);
-}
 
 static void init_metrics(struct metrics *m)
 {
@@ -181,42 +169,22 @@ static void set_authserv_id(const struct milter_section *s)
 int main(int argc, char **argv)
 {
 	struct milter_settings settings;
-	const char *config_path = CONFIG_DEFAULT_PATH;
-	bool foreground = false, print = false, changed_only = false, check = false;
+	struct daemon_cli cli;
 	struct metrics *metrics = NULL;
 	struct metrics_http *http = NULL;
 	char err[CONFIG_ERROR_MAX];
-	int opt, status = 0, pid_fd = -1;
+	int status = 0, pid_fd = -1;
 
 	memset(&settings, 0, sizeof(settings));
-	while ((opt = getopt(argc, argv, "c:fpntV")) != -1) {
-		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'f': foreground = true; break;
-		case 'p': print = true; break;
-		case 'n': print = changed_only = true; break;
-		case 't': check = true; break;
-		case 'V': printf(PROGRAM " %s\n", PACKAGE_VERSION); return 0;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_open(PROGRAM, LOG_TO_STDERR, 0);
-	if (config_load(config_path, milter_config_sections, &settings, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		config_free(milter_config_sections, &settings);
-		return 1;
-	}
-	if (print || check) {
-		if (print)
-			config_print(stdout, milter_config_sections, &settings, changed_only);
-		else
-			printf("%s: configuration ok\n", config_path);
+	if (!daemon_cli_start(PROGRAM, "the configuration", argc, argv, milter_config_sections,
+			      &settings, &cli, &status))
+		return status;
+	if (cli.check) {
+		printf("%s: configuration ok\n", cli.config_path);
 		config_free(milter_config_sections, &settings);
 		return 0;
 	}
-	log_apply_settings(&settings.common.log, PROGRAM, foreground);
+	log_apply_settings(&settings.common.log, PROGRAM, cli.foreground);
 	milter.settings = &settings.milter;
 	set_authserv_id(&settings.milter);
 	metrics = metrics_new();

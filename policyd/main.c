@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "daemon_cli.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "policyd.h"
@@ -35,19 +36,6 @@ struct policyd {
 	struct metrics_http *metrics_http;
 	int pid_fd;
 };
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: " PROGRAM " [-c FILE] [-f] [-p | -n | -t]\n"
-		"  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-		"  -f       stay in the foreground and log to stderr as well\n"
-		"  -p       print the effective configuration and exit\n"
-		"  -n       print only the settings that differ from the defaults and exit\n"
-		"  -t       check the configuration, then exit\n"
-		"  -V       print the version and exit\n");
-	exit(2);
-}
 
 static void raise_fd_limit(void)
 {
@@ -233,45 +221,23 @@ static void stop(struct policyd *d)
 	config_free(policyd_config_sections, &d->settings);
 }
 
-static int print_or_check(struct policyd *d, bool print, bool changed_only)
-{
-	if (print)
-		config_print(stdout, policyd_config_sections, &d->settings, changed_only);
-	else
-		printf("%s: configuration ok\n", d->config_path);
-	config_free(policyd_config_sections, &d->settings);
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	struct policyd d = { .config_path = CONFIG_DEFAULT_PATH, .pid_fd = -1 };
-	bool foreground = false, print = false, changed_only = false, check = false;
+	struct policyd d = { .pid_fd = -1 };
+	struct daemon_cli cli;
 	char err[CONFIG_ERROR_MAX];
-	int opt, status = 0;
+	int status = 0;
 
-	while ((opt = getopt(argc, argv, "c:fpntV")) != -1) {
-		switch (opt) {
-		case 'c': d.config_path = optarg; break;
-		case 'f': foreground = true; break;
-		case 'p': print = true; break;
-		case 'n': print = changed_only = true; break;
-		case 't': check = true; break;
-		case 'V': printf(PROGRAM " %s\n", PACKAGE_VERSION); return 0;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_open(PROGRAM, LOG_TO_STDERR, 0);
-	if (config_load(d.config_path, policyd_config_sections, &d.settings, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (!daemon_cli_start(PROGRAM, "the configuration", argc, argv, policyd_config_sections,
+			      &d.settings, &cli, &status))
+		return status;
+	d.config_path = cli.config_path;
+	if (cli.check) {
+		printf("%s: configuration ok\n", d.config_path);
 		config_free(policyd_config_sections, &d.settings);
-		return 1;
+		return 0;
 	}
-	if (print || check)
-		return print_or_check(&d, print, changed_only);
-	log_apply_settings(&d.settings.common.log, PROGRAM, foreground);
+	log_apply_settings(&d.settings.common.log, PROGRAM, cli.foreground);
 	raise_fd_limit();
 	d.base = event_base_new();
 	if (start(&d, err, sizeof(err)) < 0) {

@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "domains.h"
+#include "daemon_cli.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "server.h"
@@ -35,19 +36,6 @@ struct srsd {
 	struct metrics_http *metrics_http;
 	int pid_fd;
 };
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: " PROGRAM " [-c FILE] [-f] [-p | -n | -t]\n"
-		"  -c FILE  configuration file (default " CONFIG_DEFAULT_PATH ")\n"
-		"  -f       stay in the foreground and log to stderr as well\n"
-		"  -p       print the effective configuration and exit\n"
-		"  -n       print only the settings that differ from the defaults and exit\n"
-		"  -t       check the configuration and the secrets file, then exit\n"
-		"  -V       print the version and exit\n");
-	exit(2);
-}
 
 static void raise_fd_limit(void)
 {
@@ -193,36 +181,16 @@ static void stop(struct srsd *d)
 
 int main(int argc, char **argv)
 {
-	struct srsd d = { .config_path = CONFIG_DEFAULT_PATH, .pid_fd = -1 };
-	bool foreground = false, print = false, changed_only = false, check = false;
+	struct srsd d = { .pid_fd = -1 };
+	struct daemon_cli cli;
 	char err[CONFIG_ERROR_MAX];
-	int opt, status = 0;
+	int status = 0;
 
-	while ((opt = getopt(argc, argv, "c:fpntV")) != -1) {
-		switch (opt) {
-		case 'c': d.config_path = optarg; break;
-		case 'f': foreground = true; break;
-		case 'p': print = true; break;
-		case 'n': print = changed_only = true; break;
-		case 't': check = true; break;
-		case 'V': printf(PROGRAM " %s\n", PACKAGE_VERSION); return 0;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_open(PROGRAM, LOG_TO_STDERR, 0);
-	if (config_load(d.config_path, srsd_config_sections, &d.settings, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		config_free(srsd_config_sections, &d.settings);
-		return 1;
-	}
-	if (print) {
-		config_print(stdout, srsd_config_sections, &d.settings, changed_only);
-		config_free(srsd_config_sections, &d.settings);
-		return 0;
-	}
-	if (check) {
+	if (!daemon_cli_start(PROGRAM, "the configuration and the secrets file", argc, argv,
+			      srsd_config_sections, &d.settings, &cli, &status))
+		return status;
+	d.config_path = cli.config_path;
+	if (cli.check) {
 		struct srs_keys keys;
 		status = srs_keys_load(&d.settings.srsd, &keys, err, sizeof(err)) < 0;
 		if (status)
@@ -233,7 +201,7 @@ int main(int argc, char **argv)
 		config_free(srsd_config_sections, &d.settings);
 		return status;
 	}
-	log_apply_settings(&d.settings.common.log, PROGRAM, foreground);
+	log_apply_settings(&d.settings.common.log, PROGRAM, cli.foreground);
 	raise_fd_limit();
 	d.base = event_base_new();
 	if (start(&d, err, sizeof(err)) < 0) {
