@@ -29,7 +29,7 @@ endif
 # Unit tests are built from tests/unit/NAME.c (automake's default source)
 # and link the common library and cmocka; programs set their own LDADD.
 LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
-EXTRA_DIST += tests/unit/unit.h
+EXTRA_DIST += tests/unit/unit.h tests/unit/yaml_map.h
 tests_unit_test_srs_LDADD = srs/libsrs.a $(LDADD)
 tests_unit_test_policy_LDADD = policyd/libpolicy.a $(LDADD)
 tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd

@@ -29,6 +29,7 @@
 #include "msgsplit.h"
 #include "strbuf.h"
 #include "unit.h"
+#include "yaml_map.h"
 #include "xalloc.h"
 
 #ifndef LR_SHARED_DIR
@@ -96,26 +97,6 @@ static const char *suite_path(const char *file, char *buf, size_t len)
 	return buf;
 }
 
-static char *scalar(yaml_document_t *doc, const yaml_node_t *node)
-{
-	if (node == NULL || node->type != YAML_SCALAR_NODE)
-		return NULL;
-	return xstrndup((const char *)node->data.scalar.value, node->data.scalar.length);
-}
-
-static const yaml_node_t *map_get(yaml_document_t *doc, const yaml_node_t *map, const char *key)
-{
-	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		if (k != NULL && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
-		    memcmp(k->data.scalar.value, key, strlen(key)) == 0)
-			return yaml_document_get_node(doc, p->value);
-	}
-	return NULL;
-}
-
 /* The records as a DNS answer has them: one string per line of the YAML
  * value (the sign suite breaks p= across lines), joined. */
 static void load_txt(yaml_document_t *doc, const yaml_node_t *map, struct txt_records *txt)
@@ -123,7 +104,7 @@ static void load_txt(yaml_document_t *doc, const yaml_node_t *map, struct txt_re
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
 		return;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		char *value = scalar(doc, yaml_document_get_node(doc, p->value)), *w = value;
+		char *value = yaml_scalar_dup(yaml_document_get_node(doc, p->value)), *w = value;
 		for (const char *r = value; r != NULL && *r != '\0'; r++)
 			if (*r != '\n' && *r != '\r')
 				*w++ = *r;
@@ -131,7 +112,7 @@ static void load_txt(yaml_document_t *doc, const yaml_node_t *map, struct txt_re
 			*w = '\0';
 		txt->names = xrealloc(txt->names, (txt->count + 1) * sizeof(char *));
 		txt->values = xrealloc(txt->values, (txt->count + 1) * sizeof(char *));
-		txt->names[txt->count] = scalar(doc, yaml_document_get_node(doc, p->key));
+		txt->names[txt->count] = yaml_scalar_dup(yaml_document_get_node(doc, p->key));
 		txt->values[txt->count] = value;
 		txt->count++;
 	}
@@ -179,15 +160,15 @@ static void load_suite(const char *file, struct suite *s, const char *const *fie
 			break;
 		}
 		struct txt_records *txt = &s->txt[s->doc_count++];
-		load_txt(doc, map_get(doc, root, "txt-records"), txt);
-		const yaml_node_t *tests = map_get(doc, root, "tests");
+		load_txt(doc, yaml_map_get(doc, root, "txt-records"), txt);
+		const yaml_node_t *tests = yaml_map_get(doc, root, "tests");
 		assert_non_null(tests);
 		yaml_node_pair_t *p = tests->data.mapping.pairs.start;
 		for (; p < tests->data.mapping.pairs.top; p++) {
 			const yaml_node_t *test = yaml_document_get_node(doc, p->value);
-			add_case(s, scalar(doc, yaml_document_get_node(doc, p->key)),
-				 scalar(doc, map_get(doc, test, fields[0])),
-				 scalar(doc, map_get(doc, test, fields[1])), txt);
+			add_case(s, yaml_scalar_dup(yaml_document_get_node(doc, p->key)),
+				 yaml_scalar_dup(yaml_map_get(doc, test, fields[0])),
+				 yaml_scalar_dup(yaml_map_get(doc, test, fields[1])), txt);
 		}
 	}
 	yaml_parser_delete(&parser);
@@ -333,7 +314,7 @@ static void append_folded(struct strbuf *msg, const char *name, const char *valu
 
 static char *field(yaml_document_t *doc, const yaml_node_t *test, const char *key)
 {
-	return scalar(doc, map_get(doc, test, key));
+	return yaml_scalar_dup(yaml_map_get(doc, test, key));
 }
 
 /* Adds the case's expected ARC set to its message and validates the
@@ -375,10 +356,10 @@ static void test_sign_suite(void **state)
 	load_suite("arc-draft-sign-tests.yml", &s, fields);
 	for (size_t d = 0; d < s.doc_count; d++) {
 		yaml_document_t *doc = &s.docs[d];
-		const yaml_node_t *tests = map_get(doc, yaml_document_get_root_node(doc), "tests");
+		const yaml_node_t *tests = yaml_map_get(doc, yaml_document_get_root_node(doc), "tests");
 		yaml_node_pair_t *p = tests->data.mapping.pairs.start;
 		for (; p < tests->data.mapping.pairs.top; p++) {
-			char *name = scalar(doc, yaml_document_get_node(doc, p->key));
+			char *name = yaml_scalar_dup(yaml_document_get_node(doc, p->key));
 			if (check_sign_case(doc, yaml_document_get_node(doc, p->value), name, &s.txt[d]))
 				checked++;
 			else

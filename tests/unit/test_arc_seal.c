@@ -39,6 +39,7 @@
 #include "strbuf.h"
 #include "tagvalue.h"
 #include "unit.h"
+#include "yaml_map.h"
 #include "xalloc.h"
 
 #ifndef LR_SHARED_DIR
@@ -70,29 +71,9 @@ struct key_doc {
 	char *txt_names[8], *txt_values[8];
 };
 
-static char *scalar(const yaml_node_t *node)
-{
-	if (node == NULL || node->type != YAML_SCALAR_NODE)
-		return NULL;
-	return xstrndup((const char *)node->data.scalar.value, node->data.scalar.length);
-}
-
-static const yaml_node_t *map_get(yaml_document_t *doc, const yaml_node_t *map, const char *key)
-{
-	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		if (k != NULL && k->type == YAML_SCALAR_NODE && k->data.scalar.length == strlen(key) &&
-		    memcmp(k->data.scalar.value, key, strlen(key)) == 0)
-			return yaml_document_get_node(doc, p->value);
-	}
-	return NULL;
-}
-
 static char *get(yaml_document_t *doc, const yaml_node_t *map, const char *key)
 {
-	return scalar(map_get(doc, map, key));
+	return yaml_scalar_dup(yaml_map_get(doc, map, key));
 }
 
 /* Removes every character of drop from s, in place. */
@@ -120,7 +101,7 @@ static EVP_PKEY *pem_key(const char *pem)
 
 static void load_key_doc(yaml_document_t *doc, const yaml_node_t *root, struct key_doc *k)
 {
-	const yaml_node_t *txt = map_get(doc, root, "txt-records");
+	const yaml_node_t *txt = yaml_map_get(doc, root, "txt-records");
 	char *pem = get(doc, root, "privatekey");
 
 	memset(k, 0, sizeof(*k));
@@ -131,8 +112,8 @@ static void load_key_doc(yaml_document_t *doc, const yaml_node_t *root, struct k
 	free(pem);
 	for (yaml_node_pair_t *p = txt->data.mapping.pairs.start; p < txt->data.mapping.pairs.top; p++) {
 		assert_true(k->txt_count < N_ELEMENTS(k->txt_names));
-		k->txt_names[k->txt_count] = scalar(yaml_document_get_node(doc, p->key));
-		k->txt_values[k->txt_count] = squeeze(scalar(yaml_document_get_node(doc, p->value)), "\r\n");
+		k->txt_names[k->txt_count] = yaml_scalar_dup(yaml_document_get_node(doc, p->key));
+		k->txt_values[k->txt_count] = squeeze(yaml_scalar_dup(yaml_document_get_node(doc, p->value)), "\r\n");
 		k->txt_count++;
 	}
 }
@@ -418,14 +399,14 @@ static void judge(struct tally *t, const char *name, bool ok, const struct strbu
 static void run_document(yaml_document_t *doc, struct tally *t)
 {
 	const yaml_node_t *root = yaml_document_get_root_node(doc);
-	const yaml_node_t *tests = map_get(doc, root, "tests");
+	const yaml_node_t *tests = yaml_map_get(doc, root, "tests");
 	struct key_doc k;
 
 	assert_non_null(tests);
 	load_key_doc(doc, root, &k);
 	for (yaml_node_pair_t *p = tests->data.mapping.pairs.start; p < tests->data.mapping.pairs.top; p++) {
 		const yaml_node_t *test = yaml_document_get_node(doc, p->value);
-		char *name = scalar(yaml_document_get_node(doc, p->key));
+		char *name = yaml_scalar_dup(yaml_document_get_node(doc, p->key));
 		struct sign_case c = {
 			name, get(doc, test, "message"), get(doc, test, "t"),
 			get(doc, test, "sig-headers"), get(doc, test, "srv-id"), get(doc, test, "AS"),
