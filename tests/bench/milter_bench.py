@@ -26,7 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness  # noqa: E402
-from srsd_bench import parse, taskset  # noqa: E402
+from srsd_bench import bench_args, run_tool, taskset  # noqa: E402
 from test_dkim_interop import make_ed25519, make_rsa  # noqa: E402
 
 DOMAIN = "bench.limristem.example"
@@ -112,10 +112,7 @@ def run_load(builddir, address, files, seconds):
                        address, "--connections", str(CONNECTIONS), "--seconds", str(seconds),
                        "--client-ip", CLIENT, "--helo", "mail." + DOMAIN,
                        "--mail-from", "bounce@" + DOMAIN, "--rcpt", "user@limristem.example"] + files)
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
-    if r.returncode != 0:
-        raise RuntimeError("%s: %s %s" % (address, r.stdout, r.stderr))
-    return parse(r.stdout.strip())
+    return run_tool(argv, seconds, address)
 
 
 def main(builddir, srcdir, seconds=5, rounds=3):
@@ -168,13 +165,7 @@ def report(runs, seconds, rounds):
 
 
 if __name__ == "__main__":
-    import argparse
-    p = argparse.ArgumentParser()
-    p.add_argument("--builddir", required=True)
-    p.add_argument("--srcdir", required=True)
-    p.add_argument("--seconds", type=float, default=5)
-    p.add_argument("--rounds", type=int, default=3)
-    a = p.parse_args()
+    a = bench_args()
     if shutil.which("opendkim") is None or shutil.which("opendmarc") is None:
         sys.exit("milter_bench: needs the Debian packages opendkim and opendmarc")
     main(a.builddir, a.srcdir, a.seconds, a.rounds)

@@ -22,7 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import harness  # noqa: E402
-from srsd_bench import Target, parse, taskset, write_keys  # noqa: E402
+from srsd_bench import Target, bench_args, run_tool, taskset, write_keys  # noqa: E402
 
 DOMAIN = "bench.example"
 BL_ZONE = "2.0.0.127 IN A 127.0.0.2\n77.0.0.10 IN A 127.0.0.2\n"
@@ -83,10 +83,7 @@ def run_load(builddir, address, keys_file, seconds, connections, depth):
                        "--proto", "policy", "--address", address, "--keys", keys_file,
                        "--seconds", str(seconds), "--connections", str(connections),
                        "--depth", str(depth)])
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
-    if r.returncode != 0:
-        raise RuntimeError("%s: %s %s" % (address, r.stdout, r.stderr))
-    return parse(r.stdout.strip())
+    return run_tool(argv, seconds, address)
 
 
 def main(builddir, srcdir, seconds=5, rounds=3):
@@ -132,11 +129,5 @@ def report(ours, theirs, seconds, rounds, connections, depth):
 
 
 if __name__ == "__main__":
-    import argparse
-    p = argparse.ArgumentParser()
-    p.add_argument("--builddir", required=True)
-    p.add_argument("--srcdir", required=True)
-    p.add_argument("--seconds", type=float, default=5)
-    p.add_argument("--rounds", type=int, default=3)
-    a = p.parse_args()
+    a = bench_args()
     main(a.builddir, a.srcdir, a.seconds, a.rounds)

@@ -10,7 +10,6 @@ the bare signature rate our signer keeps: what hashing, canonicalization
 and building the field cost on top of the RSA or Ed25519 operation.
 """
 
-import argparse
 import os
 import shutil
 import statistics
@@ -19,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from srsd_bench import parse, taskset  # noqa: E402
+from srsd_bench import bench_args, run_tool, taskset  # noqa: E402
 from test_dkim_interop import make_ed25519, make_rsa  # noqa: E402
 
 DOMAIN = "bench.limristem.example"
@@ -83,10 +82,7 @@ def openssl_speed(seconds):
 def sign_bench(builddir, impl, key, files, seconds):
     argv = taskset(0, [os.path.join(builddir, "tests", "bench", "sign-bench"), "--impl", impl,
                        "--key", key, "--domain", DOMAIN, "--seconds", str(seconds)] + files)
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
-    if r.returncode != 0:
-        raise RuntimeError("sign-bench %s %s: %s%s" % (impl, key, r.stdout, r.stderr))
-    return parse(r.stdout.strip())["rate"]
+    return run_tool(argv, seconds, "sign-bench %s %s" % (impl, key))["rate"]
 
 
 def main(builddir, srcdir, seconds=5, rounds=3):
@@ -128,10 +124,5 @@ def main(builddir, srcdir, seconds=5, rounds=3):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--srcdir", default=".")
-    parser.add_argument("--builddir", default=".")
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    a = parser.parse_args()
+    a = bench_args()
     sys.exit(main(os.path.abspath(a.builddir), os.path.abspath(a.srcdir), int(a.seconds), a.rounds))

@@ -35,6 +35,25 @@ def taskset(cpu, argv):
     return (["taskset", "-c", str(cpu)] if shutil.which("taskset") and os.cpu_count() > 1 else []) + argv
 
 
+def run_tool(argv, seconds, what):
+    """Runs a load tool of tests/bench for about seconds; its result line, parsed."""
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    if r.returncode != 0:
+        raise RuntimeError("%s: %s %s" % (what, r.stdout, r.stderr))
+    return parse(r.stdout.strip())
+
+
+def bench_args():
+    """The options every *_bench.py takes (make bench passes them)."""
+    import argparse
+    p = argparse.ArgumentParser()
+    p.add_argument("--builddir", required=True)
+    p.add_argument("--srcdir", required=True)
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--rounds", type=int, default=3)
+    return p.parse_args()
+
+
 class Target:
     def __init__(self, name, proto, address, keys):
         self.name, self.proto, self.address, self.keys = name, proto, address, keys
@@ -46,10 +65,7 @@ def run_load(builddir, target, map_name, keys_file, seconds, connections, depth)
                        "--proto", target.proto, "--address", target.address, "--map", map_name,
                        "--keys", keys_file, "--seconds", str(seconds),
                        "--connections", str(connections), "--depth", str(depth)])
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
-    if r.returncode != 0:
-        raise RuntimeError("%s: %s %s" % (target.name, r.stdout, r.stderr))
-    return parse(r.stdout.strip())
+    return run_tool(argv, seconds, target.name)
 
 
 def write_keys(path, keys):
@@ -145,11 +161,5 @@ def report(results, seconds, rounds, connections, depth):
 
 
 if __name__ == "__main__":
-    import argparse
-    p = argparse.ArgumentParser()
-    p.add_argument("--builddir", required=True)
-    p.add_argument("--srcdir", required=True)
-    p.add_argument("--seconds", type=float, default=5)
-    p.add_argument("--rounds", type=int, default=3)
-    a = p.parse_args()
+    a = bench_args()
     main(a.builddir, a.srcdir, a.seconds, a.rounds)
