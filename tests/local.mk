@@ -105,7 +105,11 @@ fuzz-regress: $(FUZZ_TARGETS)
 # Benchmarks ("make bench"): our daemons side by side with the Debian tools
 # they replace, on the same machine and run. Not part of "make check".
 EXTRA_PROGRAMS = tests/bench/lookup-bench tests/bench/milter-bench
+tests_bench_lookup_bench_SOURCES = tests/bench/lookup-bench.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_lookup_bench_LDADD = $(PTHREAD_LIBS)
+tests_bench_milter_bench_SOURCES = tests/bench/milter-bench.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_milter_bench_LDADD = $(PTHREAD_LIBS)
 EXTRA_DIST += tests/bench
 BENCH_SECONDS = 5

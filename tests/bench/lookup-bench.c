@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,9 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 #define DEPTH_MAX 64
 #define SAMPLES_MAX (1 << 22)
@@ -58,46 +58,6 @@ struct worker {
 };
 
 static volatile bool stop_flag;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int connect_to(const char *address)
-{
-	if (strncmp(address, "unix:", 5) == 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", address + 5);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	char host[256];
-	const char *colon = strrchr(address, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-	int fd = -1;
-
-	if (colon == NULL || (size_t)(colon - address) >= sizeof(host))
-		return -1;
-	memcpy(host, address, (size_t)(colon - address));
-	host[colon - address] = '\0';
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-		return -1;
-	fd = socket(res->ai_family, SOCK_STREAM, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
 
 /* Appends one request for key to buf; returns its length. */
 static int format_request(const struct options *opt, const char *key, char *buf, size_t len)
@@ -150,7 +110,7 @@ static void *run_worker(void *arg)
 	int64_t sent_at[DEPTH_MAX];
 	size_t head = 0, in_flight = 0, have = 0;
 	char rbuf[65536], req[2048];
-	int fd = connect_to(opt->address);
+	int fd = bench_connect(opt->address, false);
 
 	if (fd < 0) {
 		fprintf(stderr, "lookup-bench: cannot connect to %s: %s\n", opt->address, strerror(errno));
@@ -166,7 +126,7 @@ static void *run_worker(void *arg)
 				stop_flag = true;
 				break;
 			}
-			sent_at[(head + in_flight) % DEPTH_MAX] = now_ns();
+			sent_at[(head + in_flight) % DEPTH_MAX] = bench_now_ns();
 			in_flight++;
 		}
 		if (in_flight == 0)
@@ -181,7 +141,7 @@ static void *run_worker(void *arg)
 		bool ok = false;
 		while (in_flight > 0 && (used = reply_length(opt, rbuf, have, &ok)) > 0) {
 			if (w->count < SAMPLES_MAX)
-				w->samples[w->count++] = (uint64_t)(now_ns() - sent_at[head]);
+				w->samples[w->count++] = (uint64_t)(bench_now_ns() - sent_at[head]);
 			if (!ok)
 				w->errors++;
 			head = (head + 1) % DEPTH_MAX;
@@ -192,12 +152,6 @@ static void *run_worker(void *arg)
 	}
 	close(fd);
 	return NULL;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
 }
 
 static void read_keys(const char *path, struct options *opt)
@@ -272,7 +226,7 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &opt);
 	workers = calloc((size_t)opt.connections, sizeof(*workers));
-	started = now_ns();
+	started = bench_now_ns();
 	for (int i = 0; i < opt.connections; i++) {
 		workers[i].opt = &opt;
 		workers[i].next_key = (size_t)i * 7919;
@@ -287,7 +241,7 @@ int main(int argc, char **argv)
 		total += workers[i].count;
 		errors += workers[i].errors;
 	}
-	elapsed = (double)(now_ns() - started) / 1e9;
+	elapsed = (double)(bench_now_ns() - started) / 1e9;
 	all = malloc((total + 1) * sizeof(uint64_t));
 	total = 0;
 	for (int i = 0; i < opt.connections; i++) {
@@ -295,7 +249,7 @@ int main(int argc, char **argv)
 		total += workers[i].count;
 		free(workers[i].samples);
 	}
-	qsort(all, total, sizeof(uint64_t), by_value);
+	bench_sort_samples(all, total);
 #define PCT(p) (total ? all[(size_t)((double)(total - 1) * (p))] / 1000.0 : 0.0)
 	printf("requests=%zu seconds=%.3f rps=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f "
 	       "p999_us=%.1f max_us=%.1f errors=%lu\n", total, elapsed, total / elapsed,

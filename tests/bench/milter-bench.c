@@ -25,20 +25,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 #define SAMPLES_MAX (1 << 21)
 #define CHUNK_MAX 65535
@@ -90,49 +88,6 @@ struct worker {
 };
 
 static volatile bool stop_flag;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int connect_to(const char *address)
-{
-	if (strncmp(address, "unix:", 5) == 0) {
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", address + 5);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	char host[256];
-	const char *colon = strrchr(address, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-	int fd;
-
-	if (colon == NULL || (size_t)(colon - address) >= sizeof(host))
-		return -1;
-	memcpy(host, address, (size_t)(colon - address));
-	host[colon - address] = '\0';
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
-		return -1;
-	fd = socket(res->ai_family, SOCK_STREAM, 0);
-	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	if (fd >= 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	freeaddrinfo(res);
-	return fd;
-}
 
 static bool write_all(int fd, const void *buf, size_t len)
 {
@@ -402,7 +357,7 @@ static void *run_worker(void *arg)
 	struct worker *w = arg;
 	const struct options *o = w->opt;
 
-	w->fd = connect_to(o->address);
+	w->fd = bench_connect(o->address, true);
 	if (w->fd < 0 || !start_session(w)) {
 		fprintf(stderr, "milter-bench: cannot start a session with %s: %s\n", o->address,
 			strerror(errno));
@@ -412,12 +367,12 @@ static void *run_worker(void *arg)
 		return NULL;
 	}
 	while (!stop_flag) {
-		int64_t started = now_ns();
+		int64_t started = bench_now_ns();
 
 		if (!send_message(w, &o->messages[w->next++ % o->message_count]))
 			break;
 		if (w->count < SAMPLES_MAX / (size_t)o->connections)
-			w->samples[w->count++] = (uint64_t)(now_ns() - started);
+			w->samples[w->count++] = (uint64_t)(bench_now_ns() - started);
 	}
 	send_packet(w->fd, 'Q', NULL, 0);
 	close(w->fd);
@@ -452,12 +407,6 @@ static void read_message(const char *path, struct message *m)
 	m->data = crlf;
 	p = memmem(crlf, m->len, "\r\n\r\n", 4);
 	m->header_end = p ? (size_t)(p - crlf) + 4 : m->len;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
@@ -509,7 +458,7 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &o);
 	workers = calloc((size_t)o.connections, sizeof(*workers));
-	started = now_ns();
+	started = bench_now_ns();
 	for (int i = 0; i < o.connections; i++) {
 		workers[i].opt = &o;
 		workers[i].next = (size_t)i;
@@ -529,7 +478,7 @@ int main(int argc, char **argv)
 		c.headers_added += workers[i].c.headers_added;
 		c.errors += workers[i].c.errors;
 	}
-	elapsed = (double)(now_ns() - started) / 1e9;
+	elapsed = (double)(bench_now_ns() - started) / 1e9;
 	all = malloc((total + 1) * sizeof(uint64_t));
 	total = 0;
 	for (int i = 0; i < o.connections; i++) {
@@ -537,7 +486,7 @@ int main(int argc, char **argv)
 		total += workers[i].count;
 		free(workers[i].samples);
 	}
-	qsort(all, total, sizeof(uint64_t), by_value);
+	bench_sort_samples(all, total);
 #define PCT(p) (total ? all[(size_t)((double)(total - 1) * (p))] / 1000.0 : 0.0)
 	printf("messages=%zu seconds=%.3f mps=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f "
 	       "accepted=%lu rejected=%lu tempfailed=%lu discarded=%lu headers_added=%lu errors=%lu\n",
