@@ -34,4 +34,5 @@ common_liblimristem_a_SOURCES = \
 	common/strbuf.c common/strbuf.h \
 	common/strset.c common/strset.h \
 	common/table_source.c common/table_source.h \
+	common/writeback.c common/writeback.h \
 	common/xalloc.c common/xalloc.h

@@ -23,7 +23,6 @@ policyd_limristem_policyd_SOURCES = \
 	policyd/pending.h \
 	policyd/service.c policyd/service.h \
 	policyd/settings.c \
-	policyd/writeback.c policyd/writeback.h \
 	policyd/zones.c policyd/zones.h
 policyd_limristem_policyd_LDADD = policyd/libpolicy.a $(COMMON_LIBS)
 dist_man_MANS += policyd/limristem-policyd.8

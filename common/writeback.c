@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,7 @@ struct statement {
 };
 
 struct writeback {
+	char name[32], what[96];	/* for the log */
 	struct db *db;
 	pthread_t thread;
 	bool running, stop;
@@ -46,9 +48,13 @@ static void statement_free(struct statement *st)
 	free(st);
 }
 
-struct writeback *writeback_new(const struct db_settings *settings, char *err, size_t errlen)
+struct writeback *writeback_new(const char *name, const char *what, const struct db_settings *settings,
+				char *err, size_t errlen)
 {
 	struct writeback *wb = xcalloc(1, sizeof(*wb));
+
+	snprintf(wb->name, sizeof(wb->name), "%s", name);	/* a long name is cut */
+	snprintf(wb->what, sizeof(wb->what), "%s", what);
 
 	if ((wb->db = db_new(settings, err, errlen)) == NULL) {
 		free(wb);
@@ -149,7 +155,7 @@ static int write_batch(struct writeback *wb, struct statement *batch)
 			return -1;
 		}
 		if (rc != DB_OK)
-			log_warning("policyd: database write dropped: %s", db_error(wb->db));
+			log_warning("%s: database write dropped: %s", wb->name, db_error(wb->db));
 	}
 	return db_commit(wb->db) == DB_OK ? 0 : -1;
 }
@@ -187,8 +193,8 @@ static bool flush(struct writeback *wb)
 			return true;
 		if (write_batch(wb, batch) < 0) {
 			log_ratelimited(&wb->fail_log, LOG_LEVEL_ERROR,
-					"policyd: database writes waiting (trap hits, holds, "
-					"blocklist answers): %s", db_error(wb->db));
+					"%s: database writes waiting (%s): %s", wb->name,
+					wb->what, db_error(wb->db));
 			pthread_mutex_lock(&wb->lock);
 			requeue(wb, batch);
 			pthread_mutex_unlock(&wb->lock);
@@ -245,7 +251,8 @@ void writeback_free(struct writeback **wbp)
 		wb->head = next;
 	}
 	if (wb->queued > 0)
-		log_warning("policyd: %zu database writes lost at shutdown", wb->queued);
+		log_warning("%s: %zu database writes lost at shutdown (%s)", wb->name, wb->queued,
+			    wb->what);
 	pthread_cond_destroy(&wb->wake);
 	pthread_mutex_destroy(&wb->lock);
 	db_free(&wb->db);

@@ -1,13 +1,14 @@
 /*
- * writeback.h - policyd's writes to MariaDB (trap hits, held accounts,
- * blocklist answers), queued by the event loop and executed in batches by
- * a thread of its own, so no request ever waits on the database.
+ * writeback.h - writes to MariaDB that no request may wait for (policyd's
+ * trap hits, held accounts and blocklist answers; the milter's reputation
+ * counters and trusted replies), queued and executed in batches, in one
+ * transaction each, by a thread of its own.
  *
  * While the database is down the queue keeps up to WRITEBACK_QUEUE_MAX
  * statements and retries; beyond that the oldest are dropped and counted.
  */
-#ifndef LIMRISTEM_POLICY_WRITEBACK_H
-#define LIMRISTEM_POLICY_WRITEBACK_H
+#ifndef LIMRISTEM_WRITEBACK_H
+#define LIMRISTEM_WRITEBACK_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,8 +21,10 @@
 
 struct writeback;
 
-/* Reads the database password now; NULL with err. */
-struct writeback *writeback_new(const struct db_settings *db, char *err, size_t errlen);
+/* Reads the database password now; NULL with err. name ("policyd") and
+ * what ("trap hits, holds") say in the log whose writes are waiting. */
+struct writeback *writeback_new(const char *name, const char *what, const struct db_settings *db,
+				char *err, size_t errlen);
 int writeback_start(struct writeback *wb);
 /* Queues one statement; string parameters are copied. sql must be static. */
 void writeback_push(struct writeback *wb, const char *sql, const struct db_param *params,
