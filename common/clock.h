@@ -4,7 +4,9 @@
  * Monotonic milliseconds for timeouts and intervals; wall-clock seconds for
  * anything stored or compared across processes (greylist triplets, SRS
  * timestamps, expiries). The wall clock can be shifted by an offset so that
- * tests can move time forward instead of sleeping through a delay.
+ * tests can move time forward instead of sleeping through a delay: in
+ * process with clock_set_wall_offset(), in a running daemon through the
+ * file named by LIMRISTEM_TEST_CLOCK_FILE (an offset in seconds).
  */
 #ifndef LIMRISTEM_CLOCK_H
 #define LIMRISTEM_CLOCK_H
