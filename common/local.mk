@@ -27,6 +27,8 @@ common_liblimristem_a_SOURCES = \
 	common/redis.c common/redis.h \
 	common/redis_async.c common/redis_async.h \
 	common/redis_connect.c common/redis_connect.h \
+	common/rep_trace.c common/rep_trace.h \
+	common/reputation.c common/reputation.h \
 	common/secret.c common/secret.h \
 	common/server.c common/server.h \
 	common/settings.c common/settings.h \

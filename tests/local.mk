@@ -57,6 +57,7 @@ FUZZ_TARGETS = \
 	tests/fuzz/fuzz_dns_rdata \
 	tests/fuzz/fuzz_netstring \
 	tests/fuzz/fuzz_policy_request \
+	tests/fuzz/fuzz_rep_trace \
 	tests/fuzz/fuzz_socketmap \
 	tests/fuzz/fuzz_srs
 EXTRA_DIST += tests/fuzz
@@ -72,6 +73,7 @@ tests_fuzz_fuzz_netstring_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_policy_request_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_policy_request_LDADD = policyd/libpolicy.a $(LDADD)
 tests_fuzz_fuzz_policy_request_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd
+tests_fuzz_fuzz_rep_trace_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_socketmap_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_socketmap_LDADD = srs/libsrs.a $(LDADD)
 tests_fuzz_fuzz_socketmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
