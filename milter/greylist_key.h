@@ -1,0 +1,34 @@
+/*
+ * greylist_key.h - what identifies a greylisting triplet: the origin (the
+ * client's network, or the domain SPF authorized the client for), the
+ * envelope sender with its per-message variations folded, and the
+ * recipient. Pure functions over buffers.
+ */
+#ifndef LIMRISTEM_MILTER_GREYLIST_KEY_H
+#define LIMRISTEM_MILTER_GREYLIST_KEY_H
+
+#include <stddef.h>
+
+#include "addr.h"
+#include "cidr.h"
+
+#define GREYLIST_ORIGIN_MAX (8 + ADDR_DOMAIN_MAX + 1)
+#define GREYLIST_TRIPLET_MAX (16 + GREYLIST_ORIGIN_MAX + 2 * (ADDR_MAX + 1))
+
+/* The sender as greylisting compares it: lowercase; BATV (prvs=TAG=user,
+ * msprvs1=TAG=user, btv1==TAG==user) removed; "+extension" removed; SRS0
+ * hash and timestamp and VERP numbers (digit runs between punctuation in
+ * the local part: bounce-1234-5@) replaced by '#'; "<>" for the null
+ * sender. -1 when out is too small. */
+int greylist_normalize_sender(const char *sender, size_t len, char *out, size_t outlen);
+
+/* "net:192.0.2.0/24" (prefix by family), or "spf:example.org" when
+ * spf_domain is not NULL. -1 when out is too small. */
+int greylist_origin(const struct ip_addr *client, unsigned prefix_v4, unsigned prefix_v6,
+		    const char *spf_domain, char *out, size_t outlen);
+
+/* "grey:ORIGIN/SENDER/RCPT" with the recipient lowercased; -1 when too long. */
+int greylist_triplet_key(const char *origin, const char *sender, const char *rcpt, char *out,
+			 size_t outlen);
+
+#endif
