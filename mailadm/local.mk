@@ -14,6 +14,7 @@ mailadm_mailadm_SOURCES = \
 	mailadm/domain.c \
 	mailadm/forward.c \
 	mailadm/greylist.c \
+	mailadm/learn.c \
 	mailadm/mailadm.h \
 	mailadm/nouns.h \
 	mailadm/output.c mailadm/output.h \

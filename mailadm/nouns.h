@@ -21,6 +21,7 @@ extern const struct cli_command greylist_commands[];
 extern const struct cli_command reputation_commands[];
 extern const struct cli_command blocklist_commands[];
 extern const struct cli_command trusted_reply_commands[];
+extern const struct cli_command learn_commands[];
 extern const struct cli_command dkim_commands[];
 extern const struct cli_command dns_commands[];
 extern const struct cli_command config_commands[];

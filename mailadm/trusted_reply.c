@@ -81,8 +81,13 @@ static int trusted_del(struct cli *cli, const struct cli_args *args)
 	if ((rc = parse_address(cli, args->positional[0], p.external)) != EXIT_OK ||
 	    (rc = parse_address(cli, args->positional[1], p.local)) != EXIT_OK)
 		return rc;
-	if ((rc = cli_write(cli, delete_pair, &p)) == EXIT_OK)
+	if ((rc = cli_write(cli, delete_pair, &p)) == EXIT_OK) {
+		char key[2 * ADDR_MAX + 16];
+
+		snprintf(key, sizeof(key), "reply:%s/%s", p.external, p.local);	/* fits */
+		cli_redis_forget(cli, key);	/* the milter's copy, which it reads at RCPT */
 		printf("replies from %s to %s are no longer trusted\n", p.external, p.local);
+	}
 	return rc;
 }
 

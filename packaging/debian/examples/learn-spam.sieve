@@ -4,8 +4,10 @@
 # /usr/lib/dovecot/sieve-pipe/limristem-learn (a two-line wrapper:
 #   #!/bin/sh
 #   exec /usr/sbin/mailadm learn "$1"
-# ), which feeds the message to the reputation.
-# Note: "mailadm learn" is not in this version of mailadm yet; until it is,
-# leave the imapsieve lines of dovecot-limristem.conf commented out.
+# ), which feeds the message to the reputation: the milter's counters of the
+# client IP, network and SPF and DKIM domains it recorded in the message's
+# X-Limristem-Reputation field. The user Dovecot runs it as (vmail) must
+# read /etc/limristem/limristem.conf and the Redis password file: add it to
+# the limristem group. A message moved twice counts once.
 require ["vnd.dovecot.pipe", "copy", "imapsieve"];
 pipe :copy "limristem-learn" ["spam"];

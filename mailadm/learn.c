@@ -1,0 +1,220 @@
+/*
+ * learn.c - mailadm learn spam|ham < MESSAGE.
+ *
+ * A user says a message was spam (moved it into Junk) or was not (moved
+ * it out). The milter recorded in X-Limristem-Reputation which validated
+ * entities the message came from and what it judged; learning blames or
+ * credits those entities in Redis, where the milter scores, and in the
+ * reputations table. Each message counts once: learned again as the same
+ * class it changes nothing, learned as the other class the first
+ * learning is undone. Meant for a Dovecot imapsieve script (see the
+ * examples); reads only the header block.
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "nouns.h"
+#include "redis.h"
+#include "rep_trace.h"
+#include "reputation.h"
+
+#define HEADER_MAX (1024 * 1024)
+#define LEARNED_LIFETIME_S (400LL * 86400)	/* longer than anyone keeps Junk */
+
+/* The unfolded value of the first REP_TRACE_FIELD in the header block on
+ * stdin, in out; -1 when there is none. */
+static int read_trace_field(FILE *in, char *out, size_t outlen, bool *too_big_r)
+{
+	char line[8192];
+	size_t used = 0, name_len = strlen(REP_TRACE_FIELD), total = 0;
+	bool in_field = false, found = false, first = true;
+
+	*too_big_r = false;
+	while (fgets(line, sizeof(line), in) != NULL) {
+		size_t len = strcspn(line, "\r\n");
+
+		total += strlen(line);
+		if (total > HEADER_MAX) {
+			*too_big_r = true;
+			return -1;
+		}
+		if (first && strncmp(line, "From ", 5) == 0) {	/* an mbox separator */
+			first = false;
+			continue;
+		}
+		first = false;
+		if (len == 0)
+			break;		/* the end of the header block */
+		if (line[0] == ' ' || line[0] == '\t') {
+			if (in_field && used + len < outlen) {
+				memcpy(out + used, line, len);
+				used += len;
+			}
+			continue;
+		}
+		if (found)
+			break;
+		in_field = strncasecmp(line, REP_TRACE_FIELD, name_len) == 0 && line[name_len] == ':';
+		if (in_field) {
+			found = true;
+			used = len - name_len - 1 < outlen ? len - name_len - 1 : outlen - 1;
+			memcpy(out, line + name_len + 1, used);
+		}
+	}
+	out[found ? used : 0] = '\0';
+	return found ? 0 : -1;
+}
+
+/* What learning a message as class does to its entities' counters,
+ * against the milter's own judgement of it. */
+static struct rep_delta effect(bool spam, const struct rep_trace *t)
+{
+	if (spam)
+		return (struct rep_delta){ .good = t->judged_bad ? 0 : -1, .bad = REP_LEARN_WEIGHT };
+	return (struct rep_delta){ .good = REP_LEARN_WEIGHT, .bad = t->judged_bad ? -1 : 0 };
+}
+
+struct entity_list {
+	size_t count;
+	enum rep_type types[3 + REP_TRACE_DKIM_MAX];
+	const char *names[3 + REP_TRACE_DKIM_MAX];
+};
+
+static void list_entities(const struct rep_trace *t, struct entity_list *e)
+{
+	e->count = 0;
+#define ADD(type, name) do { if ((name)[0]) { e->types[e->count] = type; \
+		e->names[e->count++] = name; } } while (0)
+	ADD(REP_IP, t->ip);
+	ADD(REP_NETWORK, t->network);
+	ADD(REP_SPF_DOMAIN, t->spf);
+	for (size_t i = 0; i < t->dkim_count; i++)
+		ADD(REP_DKIM_DOMAIN, t->dkim[i]);
+#undef ADD
+}
+
+/* The durable counters, when there is a database: one statement per
+ * entity. The milter scores from Redis: a database out of reach (or not
+ * readable by the user a Sieve script runs as) costs the history only. */
+static int write_database(struct cli *cli, const struct entity_list *e, const struct rep_delta *d)
+{
+	struct db *db;
+
+	if (cli->settings.common.database.address.kind == ENDPOINT_NONE)
+		return EXIT_OK;
+	if ((db = cli_db(cli)) == NULL) {
+		fprintf(stderr, "mailadm: warning: the reputations table is not updated; the "
+			"milter learns all the same\n");
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < e->count; i++) {
+		int rc = db_exec(db, "INSERT INTO reputations (entity_type, entity, good, bad) "
+				 "VALUES (?, ?, GREATEST(?, 0), GREATEST(?, 0)) ON DUPLICATE KEY UPDATE "
+				 "good = GREATEST(CAST(good AS SIGNED) + ?, 0), "
+				 "bad = GREATEST(CAST(bad AS SIGNED) + ?, 0), last_seen_at = CURRENT_TIMESTAMP",
+				 (struct db_param[]){ DB_STR(rep_type_name(e->types[i])), DB_STR(e->names[i]),
+						      DB_INT(d->good), DB_INT(d->bad), DB_INT(d->good),
+						      DB_INT(d->bad) }, 6, NULL);
+
+		if (rc != DB_OK)
+			return cli_db_fail(cli, rc, e->names[i]);
+	}
+	return EXIT_OK;
+}
+
+static int apply(struct cli *cli, struct redis *r, const struct rep_trace *t, bool spam)
+{
+	const char *prefix = redis_key_prefix(r), *class = spam ? "spam" : "ham";
+	struct rep_delta d = effect(spam, t), undo;
+	char learned[64 + REP_TRACE_ID_LEN], keys_text[3 + REP_TRACE_DKIM_MAX][REP_KEY_MAX];
+	const char *keys[3 + REP_TRACE_DKIM_MAX];
+	struct entity_list e;
+	redisReply *reply;
+	int rc;
+
+	snprintf(learned, sizeof(learned), "%slearned:%s", prefix, t->id);	/* fits */
+	reply = redis_command(r, "GET %s", learned);
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		redis_reply_free(&reply);
+		return cli_fail(cli, EXIT_UNAVAILABLE, "Redis unavailable; nothing learned");
+	}
+	if (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, class) == 0) {
+		redis_reply_free(&reply);
+		printf("message %s was already learned as %s; nothing changed\n", t->id, class);
+		return EXIT_OK;
+	}
+	if (reply->type == REDIS_REPLY_STRING) {	/* learned the other way before: undo it */
+		undo = effect(!spam, t);
+		d.good -= undo.good;
+		d.bad -= undo.bad;
+	}
+	redis_reply_free(&reply);
+	list_entities(t, &e);
+	if ((rc = write_database(cli, &e, &d)) != EXIT_OK)
+		return rc;
+	for (size_t i = 0; i < e.count; i++) {
+		if (rep_key(prefix, e.types[i], e.names[i], keys_text[i], sizeof(keys_text[i])) < 0)
+			return cli_fail(cli, EXIT_BAD_INPUT, "%s: too long for a key", e.names[i]);
+		keys[i] = keys_text[i];
+	}
+	if ((e.count > 0 && rep_redis_add(r, e.count, keys, &d, clock_wall_s(), 0, 0) < 0) ||
+	    (reply = redis_command(r, "SET %s %s EX %lld", learned, class, LEARNED_LIFETIME_S)) == NULL)
+		return cli_fail(cli, EXIT_UNAVAILABLE, "Redis unavailable while learning");
+	redis_reply_free(&reply);
+	printf("learned as %s:", class);
+	for (size_t i = 0; i < e.count; i++)
+		printf(" %s %s%s", rep_type_name(e.types[i]), e.names[i], i + 1 < e.count ? "," : "");
+	printf("%s\n", e.count ? "" : " no validated entity (nothing to blame or credit)");
+	return EXIT_OK;
+}
+
+static int learn(struct cli *cli, bool spam)
+{
+	char value[2048], err[256];
+	struct rep_trace t;
+	const char *why;
+	struct redis *r;
+	bool too_big;
+	int rc;
+
+	if (read_trace_field(stdin, value, sizeof(value), &too_big) < 0)
+		return cli_fail(cli, too_big ? EXIT_BAD_INPUT : EXIT_NOT_FOUND, "%s", too_big
+				? "the header block is over 1 MiB: not a message"
+				: "no " REP_TRACE_FIELD " field: the milter did not receive this message "
+				  "(or reputation is off)");
+	if (rep_trace_parse(value, strlen(value), &t, &why) < 0)
+		return cli_fail(cli, EXIT_BAD_INPUT, REP_TRACE_FIELD ": %s", why);
+	if (cli->settings.common.redis.address.kind == ENDPOINT_NONE)
+		return cli_fail(cli, EXIT_UNAVAILABLE, "learning needs redis.address: the milter keeps "
+				"reputation there");
+	if ((r = redis_new(&cli->settings.common.redis, err, sizeof(err))) == NULL)
+		return cli_fail(cli, EXIT_UNAVAILABLE, "%s", err);
+	rc = apply(cli, r, &t, spam);
+	redis_free(&r);
+	return rc;
+}
+
+static int learn_spam(struct cli *cli, const struct cli_args *args)
+{
+	(void)args;
+	return learn(cli, true);
+}
+
+static int learn_ham(struct cli *cli, const struct cli_args *args)
+{
+	(void)args;
+	return learn(cli, false);
+}
+
+const struct cli_command learn_commands[] = {
+	{ "learn", "spam", "< MESSAGE", "blame the validated senders of a message (moved into Junk)",
+	  0, 0, NULL, learn_spam },
+	{ "learn", "ham", "< MESSAGE", "credit them instead (moved out of Junk)", 0, 0, NULL,
+	  learn_ham },
+	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL },
+};
