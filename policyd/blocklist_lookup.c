@@ -29,6 +29,8 @@ static const char *zone_name(const struct zone_lookup *zl)
 	return zl->pending->svc->zones->items[zl->zone].spec.name;
 }
 
+#define LISTED_MEMORY_S (30 * 86400)	/* how long rep:ip:IP keeps a listing */
+
 static void store(struct zone_lookup *zl, uint32_t ttl_s)
 {
 	struct pending *p = zl->pending;
@@ -51,7 +53,14 @@ static void store(struct zone_lookup *zl, uint32_t ttl_s)
 		if (n > 0 && (size_t)n < sizeof(value))
 			redis_async_command(svc->redis, ignore_reply, NULL, "SET %sdnsbl:%s:%s %s PX %lld",
 					    redis_async_key_prefix(svc->redis), zone_name(zl), p->client,
-					    value, ttl_ms);
+					    value, ttl_ms);		/* the milter's score remembers the listing after the client is delisted */
+		if (r->listed) {
+			redis_async_command(svc->redis, ignore_reply, NULL, "HINCRBY %srep:ip:%s listed 1",
+					    redis_async_key_prefix(svc->redis), p->client);
+			redis_async_command(svc->redis, ignore_reply, NULL, "EXPIRE %srep:ip:%s %d NX",
+					    redis_async_key_prefix(svc->redis), p->client,
+					    LISTED_MEMORY_S);
+		}
 	}
 	if (svc->writeback != NULL)
 		writeback_push(svc->writeback,

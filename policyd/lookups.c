@@ -10,6 +10,7 @@
  *   held:LOGIN               an account held as compromised
  *   dnsbl:ZONE:IP            "1 ANSWER REASON" or "0": a blocklist answer
  *   rep:network:NETWORK      reputation counters (trap_hits here)
+ *   rep:ip:IP                reputation counters (listed: blocklist listings seen)
  * Redis down means: no block check, no send limits, blocklists straight
  * from DNS; each skip is logged (rate-limited) and counted.
  */
