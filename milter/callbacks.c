@@ -23,9 +23,13 @@
 #include "clock.h"
 #include "dns_glue.h"
 #include "forward.h"
+#include "greylist.h"
+#include "judge.h"
 #include "log.h"
 #include "milter.h"
 #include "outbound.h"
+#include "rep_trace.h"
+#include "trusted.h"
 #include "verify.h"
 #include "xalloc.h"
 
@@ -130,6 +134,14 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	copy_symbol(ctx, "i", m->queue_id, sizeof(m->queue_id));
 	m->outbound = m->auth_user[0] != '\0' || c->internal;
 	m->tables = tables_get();
+	if (!m->outbound && milter.settings->reputation && judge_client_blocked(c, m)) {
+		log_info("milter: client %s[%s] refused: blocked by the operator (mailadm reputation)",
+			 c->client_name, c->client_text);
+		metric_inc(milter.score_actions[SCORE_REJECT]);
+		set_reply(ctx, "550", "5.7.1", "Refused by local policy");
+		message_free(&c->message);
+		return SMFIS_REJECT;
+	}
 	if (!m->outbound) {
 		struct arc_options o = { .key_lookup = dns_glue_key, .key_ctx = milter.dns,
 					 .min_rsa_bits = (unsigned)milter.settings->min_rsa_bits };
@@ -138,6 +150,28 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 
 		m->arc = arc_verify_new(&o);
 		m->dkim = dkim_verify_new(milter.dkim_lib, &d, m->queue_id);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Greylisting and the operator's blocks at RCPT. */
+static sfsistat inbound_rcpt(SMFICTX *ctx, const struct connection *c, struct message *m,
+			     const char *address)
+{
+	struct greylist_reply reply;
+
+	if (m->queue_id[0] == '\0')
+		copy_symbol(ctx, "i", m->queue_id, sizeof(m->queue_id));
+	judge_prepare(c, m);
+	if (m->override == OVERRIDE_BLOCK) {
+		log_info("milter: %s sender domain %s refused: blocked by the operator",
+			 m->queue_id[0] ? m->queue_id : "-", m->spf_mailfrom.domain);
+		set_reply(ctx, "550", "5.7.1", "Refused by local policy");
+		return SMFIS_REJECT;
+	}
+	if (milter.settings->greylisting && !greylist_rcpt(c, m, address, &reply)) {
+		set_reply(ctx, reply.code, reply.dsn, reply.text);
+		return SMFIS_TEMPFAIL;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -159,7 +193,14 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 		snprintf(address, sizeof(address), "%s", rcpt);
 	if (!m->outbound && m->tables != NULL && tables_is_forwarded(m->tables, address))
 		m->forwarded = true;
-	return SMFIS_CONTINUE;
+	if (milter.store == NULL)
+		return SMFIS_CONTINUE;
+	if (m->outbound) {
+		if (m->rcpt_count < MESSAGE_HEADERS_MAX)
+			message_list_add(&m->rcpts, &m->rcpt_count, &m->rcpt_cap, address);
+		return SMFIS_CONTINUE;
+	}
+	return inbound_rcpt(ctx, c, m, address);
 }
 
 static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
@@ -241,8 +282,13 @@ static void log_summary(const struct connection *c, const struct message *m,
 		size_t used = strlen(arc);
 		snprintf(arc + used, sizeof(arc) - used, ",sealed(i=%u)", o->sealed_instance);
 	}
+	char score[SCORE_REASONS_MAX + 32] = "";
+
+	if (o->scored)
+		snprintf(score, sizeof(score), " score=%.1f%s%s%s", o->score.score,
+			 o->score.reasons[0] ? "(" : "", o->score.reasons, o->score.reasons[0] ? ")" : "");
 	log_info("milter: %s client=%s[%s] helo=%s from=<%s> rcpts=%zu%s%s %s header.from=%s "
-		 "spf=%s dkim=%s dmarc=%s%s%s arc=%s: %s%s%s (%lld.%03lld ms)",
+		 "spf=%s dkim=%s dmarc=%s%s%s arc=%s%s: %s%s%s (%lld.%03lld ms)",
 		 m->queue_id[0] ? m->queue_id : "-", c->client_name, c->client_text, c->helo,
 		 m->mail_from, m->recipients, m->auth_user[0] ? " auth=" : "", m->auth_user,
 		 m->outbound ? "outbound" : "inbound", o->from_domain[0] ? o->from_domain : "-",
@@ -251,7 +297,7 @@ static void log_summary(const struct connection *c, const struct message *m,
 		 o->checked ? dmarc_verdict_name(o->dmarc.verdict) : "-",
 		 o->dmarc.verdict == DMARC_RESULT_FAIL ? "/" : "",
 		 o->dmarc.verdict == DMARC_RESULT_FAIL ? dmarc_policy_name(o->dmarc.applied) : "",
-		 arc,
+		 arc, score,
 		 verify_action_name(o->action), o->why[0] ? ": " : "", o->why,
 		 (long long)(us / 1000), (long long)(us % 1000));
 }
@@ -323,6 +369,46 @@ static void add_results(SMFICTX *ctx, const struct connection *c, struct verify_
 		seal(ctx, c->message, o, value + 1);
 }
 
+/* Spam verdicts and reputation traces are ours to write: the copies a
+ * message brings from outside go (a spammer's "X-Spam-Status: No", a
+ * trace that would make learning blame someone else). */
+static void remove_foreign_verdicts(SMFICTX *ctx, const struct message *m)
+{
+	static const char *const names[] = { "X-Spam-Score", "X-Spam-Status", "X-Spam-Flag",
+					     REP_TRACE_FIELD };
+
+	for (size_t i = 0; i < m->header_count; i++) {
+		const struct header_field *h = &m->headers[i];
+
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			char name[64];
+
+			if (strcasecmp(h->name, names[k]) != 0)
+				continue;
+			snprintf(name, sizeof(name), "%s", h->name);
+			smfi_chgheader(ctx, name, (int)h->index, NULL);
+		}
+	}
+}
+
+static void add_verdict(SMFICTX *ctx, const struct message *m, const struct verify_outcome *o)
+{
+	char value[sizeof(o->trace) + SCORE_REASONS_MAX];
+
+	remove_foreign_verdicts(ctx, m);
+	if (o->trace[0] != '\0') {
+		snprintf(value, sizeof(value), " %s", o->trace);	/* trace is shorter */
+		insert_header(ctx, REP_TRACE_FIELD, value);
+	}
+	if (!o->spam)
+		return;
+	snprintf(value, sizeof(value), " Yes, score=%.1f required=%lld reasons=%s", o->score.score,
+		 milter.settings->spam_header_score, o->score.reasons[0] ? o->score.reasons : "none");
+	insert_header(ctx, "X-Spam-Status", value);
+	snprintf(value, sizeof(value), " %.1f", o->score.score);
+	insert_header(ctx, "X-Spam-Score", value);
+}
+
 static void add_signatures(SMFICTX *ctx, const char *const values[], size_t count)
 {
 	/* the last inserted ends up on top: keep the order of the keys */
@@ -334,8 +420,11 @@ static sfsistat finish(SMFICTX *ctx, struct connection *c, struct verify_outcome
 {
 	sfsistat status = SMFIS_ACCEPT;
 
-	if (o->checked && o->action != VERIFY_REJECT && o->action != VERIFY_TEMPFAIL)
+	if (o->checked && o->action != VERIFY_REJECT && o->action != VERIFY_TEMPFAIL) {
+		if (o->scored)
+			add_verdict(ctx, c->message, o);
 		add_results(ctx, c, o);
+	}
 	if (o->action == VERIFY_QUARANTINE) {
 		char reason[300];
 
@@ -368,12 +457,15 @@ static sfsistat on_eom(SMFICTX *ctx)
 		size_t count;
 
 		outbound_end(c->message, &o, values, &count);
-		if (o.action == VERIFY_ACCEPT)
+		if (o.action == VERIFY_ACCEPT) {
 			add_signatures(ctx, values, count);
+			trusted_record(c->message);
+		}
 		metric_inc(count > 0 ? milter.signed_messages : milter.unsigned_messages);
 		return finish(ctx, c, &o);
 	}
 	verify_message(c, c->message, &o);
+	judge_message(c, c->message, &o);
 	return finish(ctx, c, &o);
 }
 

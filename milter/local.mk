@@ -9,15 +9,20 @@ milter_limristem_milter_SOURCES = \
 	milter/callbacks.c \
 	milter/dns_glue.c milter/dns_glue.h \
 	milter/forward.c milter/forward.h \
+	milter/greylist.c milter/greylist.h \
+	milter/judge.c milter/judge.h \
 	milter/main.c \
 	milter/message.c milter/message.h \
 	milter/milter.h \
 	milter/outbound.c milter/outbound.h \
+	milter/rep_flush.c milter/rep_flush.h \
 	milter/report.c \
 	milter/settings.c \
+	milter/store.c milter/store.h \
 	milter/tables.c milter/tables.h \
+	milter/trusted.c milter/trusted.h \
 	milter/verify.c milter/verify.h
-milter_limristem_milter_LDADD = milter/libdmarc.a milter/libdkimverify.a milter/libdkimsign.a \
+milter_limristem_milter_LDADD = milter/libgreylist.a milter/libdmarc.a milter/libdkimverify.a milter/libdkimsign.a \
 	milter/libarc.a \
 	milter/libauthres.a milter/libspfcheck.a $(SPF2_LIBS) $(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8

@@ -20,7 +20,12 @@
 #include "log.h"
 #include "metrics_http.h"
 #include "milter.h"
+#include "redis.h"
+#include "score.h"
+#include "rep_flush.h"
+#include "store.h"
 #include "tables.h"
+#include "writeback.h"
 
 #define PROGRAM "limristem-milter"
 
@@ -67,6 +72,26 @@ static void init_metrics(struct metrics *m)
 						 "forwarded messages ARC-sealed");
 	milter.unsealed_messages = metrics_counter(m, "milter_unsealed_total", NULL,
 						   "forwarded messages that could not be sealed");
+	for (int i = 0; i < GREYLIST_RESULTS; i++) {
+		static const char *const results[] = { "deferred", "deferred_early", "passed_retry",
+						       "passed", "whitelisted", "exempt",
+						       "trusted_reply", "unavailable" };
+		snprintf(labels, sizeof(labels), "result=\"%s\"", results[i]);
+		milter.greylist[i] = metrics_counter(m, "milter_greylist_total", labels,
+						     "recipients by what greylisting did");
+	}
+	for (int i = 0; i <= SCORE_REJECT; i++) {
+		snprintf(labels, sizeof(labels), "action=\"%s\"", score_action_name(i));
+		milter.score_actions[i] = metrics_counter(m, "milter_score_actions_total", labels,
+							  "inbound messages by the action of their score "
+							  "(reject includes operator blocks)");
+	}
+	milter.state_unavailable = metrics_counter(m, "milter_state_unavailable_total", NULL,
+						   "greylisting or reputation steps skipped: Redis "
+						   "did not answer");
+	milter.trusted_recorded = metrics_counter(m, "milter_trusted_replies_recorded_total", NULL,
+						  "external recipients of our users recorded as "
+						  "trusted correspondents");
 	milter.latency = metrics_histogram(m, "milter_message_seconds", NULL,
 					   "time from MAIL FROM to the answer at the end of the message",
 					   metrics_latency_buckets, metrics_latency_bucket_count);
@@ -102,6 +127,31 @@ static int set_socket_access(const struct milter_section *s, const struct endpoi
 	return 0;
 }
 
+/* Greylisting and reputation: Redis or memory, and the database writer.
+ * Before the privilege drop: the password files are root's to read. */
+static int open_state(const struct milter_settings *settings, char *err, size_t errlen)
+{
+	const struct milter_section *s = &settings->milter;
+
+	if (!s->greylisting && !s->reputation)
+		return 0;
+	if (settings->common.redis.address.kind != ENDPOINT_NONE &&
+	    (milter.redis = redis_new(&settings->common.redis, err, errlen)) == NULL)
+		return -1;
+	if (milter.redis == NULL)
+		log_notice("milter: no Redis configured: greylisting and reputation state kept in "
+			   "memory (this node only, lost on restart)");
+	milter.store = store_new(milter.redis, (size_t)s->memory_state_max);
+	if (s->reputation && settings->common.database.address.kind != ENDPOINT_NONE) {
+		milter.writeback = writeback_new("milter", "reputation counters, trusted replies",
+						 &settings->common.database, err, errlen);
+		if (milter.writeback == NULL)
+			return -1;
+		milter.rep_flush = rep_flush_new(milter.writeback, s->reputation_flush_ms);
+	}
+	return 0;
+}
+
 static int start(const struct milter_settings *settings, struct metrics_http **http_r,
 		 struct metrics *m, int *pid_fd, char *err, size_t errlen)
 {
@@ -128,7 +178,7 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 		return -1;
 	if (s->daemon.pid_file[0] && (*pid_fd = daemon_pidfile_create(s->daemon.pid_file, err, errlen)) < 0)
 		return -1;
-	if (tables_open(settings, err, errlen) < 0)
+	if (tables_open(settings, err, errlen) < 0 || open_state(settings, err, errlen) < 0)
 		return -1;
 	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
 		return -1;
@@ -142,7 +192,9 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 			 "verifiers refuse Ed25519 seals", s->arc_seal_key);
 		return -1;
 	}
-	if (tables_start(err, errlen) < 0)
+	if (tables_start(err, errlen) < 0 ||
+	    (milter.writeback != NULL && writeback_start(milter.writeback) < 0) ||
+	    (milter.rep_flush != NULL && rep_flush_start(milter.rep_flush) < 0))
 		return -1;
 	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL ||
 	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
@@ -201,6 +253,10 @@ int main(int argc, char **argv)
 		unlink(settings.milter.daemon.listen.items[0].path);
 	metrics_http_stop(&http);
 	tables_stop();
+	rep_flush_free(&milter.rep_flush);
+	writeback_free(&milter.writeback);
+	store_free(&milter.store);
+	redis_free(&milter.redis);
 	sign_key_free(&milter.seal_key);
 	spf_checker_free(&milter.spf);
 	dmarc_checker_free(&milter.dmarc);

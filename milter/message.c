@@ -46,12 +46,27 @@ const struct header_field *message_header(const struct message *m, const char *n
 	return NULL;
 }
 
+void message_list_add(char ***list, size_t *count, size_t *cap, const char *s)
+{
+	*list = xgrow(*list, cap, *count + 1, sizeof(**list));
+	(*list)[(*count)++] = xstrdup(s);
+}
+
+static void list_free(char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+}
+
 void message_free(struct message **mp)
 {
 	struct message *m = *mp;
 
 	if (m == NULL)
 		return;
+	list_free(m->pending, m->pending_count);
+	list_free(m->rcpts, m->rcpt_count);
 	for (size_t i = 0; i < m->header_count; i++) {
 		free(m->headers[i].name);
 		free(m->headers[i].value);

@@ -20,6 +20,9 @@
 #include "dkim_sign.h"
 #include "dkim_verify.h"
 #include "from_header.h"
+#include "greylist_key.h"
+#include "score.h"
+#include "spf.h"
 #include "tables.h"
 
 #define MESSAGE_HEADERS_MAX 1000	/* beyond this the message is refused */
@@ -61,6 +64,32 @@ struct message {
 	bool forwarded;			/* a recipient is forwarded outside */
 	struct dkim_sign *signer;	/* outbound mail being signed */
 	struct arc_seal *sealer;	/* forwarded inbound mail being sealed */
+
+	/* inbound: SPF (at the first recipient when greylisting needs it) */
+	bool spf_done;
+	struct spf_result spf_helo, spf_mailfrom;
+
+	/* inbound: greylisting and reputation (greylist.c, judge.c) */
+	bool prepared;			/* judge_prepare() ran */
+	bool state_down;		/* the store did not answer */
+	enum rep_override override;	/* the operator's, on IP, network or SPF domain */
+	size_t entity_count;		/* ip, network, spf_domain (when SPF passes) */
+	struct score_entity entities[3];
+	char entity_names[3][ADDR_DOMAIN_MAX + 1];
+	double prescore;		/* before the message: reputation and SPF */
+	char origin[GREYLIST_ORIGIN_MAX];	/* greylisting's "net:..." or "spf:..." */
+	char sender_key[ADDR_MAX + 1];	/* normalized envelope sender */
+	char first_rcpt[ADDR_MAX + 1];
+	unsigned delayed_rcpts;		/* recipients that passed by retrying */
+	bool reply_pair;		/* a recipient wrote to the sender before */
+	bool reply_spf;			/* ... and SPF validated the sender's domain */
+	char **pending;			/* triplets of such recipients, to greylist at
+					 * the end unless DKIM validates the sender */
+	size_t pending_count, pending_cap;
+
+	/* outbound: recipients, for trusted replies */
+	char **rcpts;
+	size_t rcpt_count, rcpt_cap;
 };
 
 struct message *message_new(void);
@@ -70,6 +99,8 @@ void message_add_header(struct message *m, const char *name, const char *value);
  * n-th (0-based). */
 size_t message_header_count(const struct message *m, const char *name);
 const struct header_field *message_header(const struct message *m, const char *name, size_t n);
+/* Appends a copy of s to a list of strings (pending, rcpts). */
+void message_list_add(char ***list, size_t *count, size_t *cap, const char *s);
 void message_free(struct message **m);
 
 #endif

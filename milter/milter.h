@@ -50,6 +50,30 @@ struct milter_section {
 	char *arc_seal_selector;
 	char *arc_seal_key;
 
+	/* inbound: greylisting at RCPT */
+	bool greylisting;
+	long long greylist_delay_ms;
+	long long greylist_retry_window_ms;
+	long long greylist_pass_lifetime_ms;
+	long long greylist_whitelist_after;	/* deliveries; 0: no automatic whitelist */
+	long long greylist_whitelist_interval_ms;
+	long long greylist_prefix_v4, greylist_prefix_v6;
+	struct cidr_list greylist_exempt_networks;	/* with the database's greylist table */
+	struct config_strings greylist_exempt_senders;	/* domains, SPF-validated */
+	struct config_strings greylist_exempt_recipients;
+
+	/* inbound: reputation and score */
+	bool reputation;
+	long long reputation_halflife_ms;
+	long long reputation_lifetime_ms;
+	long long reputation_flush_ms;	/* counters written to the database this often */
+	long long spam_header_score;	/* whole points; 0 turns an action off */
+	long long greylist_score;
+	long long reject_score;
+	long long good_reputation_score;	/* at or below: never greylisted */
+	long long trusted_reply_lifetime_ms;
+	long long memory_state_max;	/* keys kept in memory when there is no Redis */
+
 	long long tables_refresh_ms;	/* keys and forwarded addresses reloaded this often */
 	long long change_check_ms;	/* mailadm's changes looked for this often */
 };
@@ -62,6 +86,14 @@ struct milter_settings {
 extern const struct config_section milter_config_sections[];
 
 /* What every connection shares; read-only once the filter runs. */
+/* What greylisting did with a recipient (metrics and logs). */
+enum greylist_result {
+	GREYLIST_RESULT_DEFERRED, GREYLIST_RESULT_DEFERRED_EARLY, GREYLIST_RESULT_PASSED_RETRY,
+	GREYLIST_RESULT_PASSED, GREYLIST_RESULT_WHITELISTED, GREYLIST_RESULT_EXEMPT,
+	GREYLIST_RESULT_TRUSTED_REPLY, GREYLIST_RESULT_UNAVAILABLE,
+};
+#define GREYLIST_RESULTS (GREYLIST_RESULT_UNAVAILABLE + 1)
+
 struct milter_globals {
 	const struct milter_section *settings;
 	char authserv_id[256];
@@ -78,6 +110,16 @@ struct milter_globals {
 	struct metric *bad_from;
 	struct metric *signed_messages, *unsigned_messages, *sealed_messages, *unsealed_messages;
 	struct metric *latency;
+
+	/* greylisting and reputation */
+	struct redis *redis;		/* NULL: state in memory */
+	struct store *store;		/* NULL when both are off */
+	struct writeback *writeback;	/* NULL without a database */
+	struct rep_flush *rep_flush;
+	struct metric *greylist[GREYLIST_RESULTS];	/* by enum greylist_result */
+	struct metric *score_actions[4];	/* by enum score_action */
+	struct metric *state_unavailable;
+	struct metric *trusted_recorded;
 };
 
 extern struct milter_globals milter;

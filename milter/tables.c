@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "clock.h"
+#include "domainset.h"
 #include "log.h"
 #include "milter.h"
 #include "strset.h"
@@ -25,6 +28,26 @@ struct milter_tables {
 	struct signing_domain **domains;	/* the same, to free them */
 	size_t domain_count, domain_cap;
 	struct strset *forwarded;	/* "user@domain", "@domain" */
+	struct strset *local_domains;
+	struct cidr_list exempt_networks;	/* the greylist table's */
+	size_t exempt_network_cap;
+	struct domain_set *exempt_senders;	/* ".example.org" matches subdomains too */
+	struct strset *exempt_recipients;
+	struct strset *overrides;	/* "ip:192.0.2.1", "spf_domain:x" -> struct override */
+	struct override **override_list;	/* the same, to free them */
+	size_t override_count, override_cap;
+	struct network_override *network_overrides;
+	size_t network_override_count, network_override_cap;
+};
+
+struct override {
+	enum rep_override decision;
+	int64_t expires_s;		/* 0: never */
+};
+
+struct network_override {
+	struct cidr net;
+	struct override o;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -39,6 +62,10 @@ static struct milter_tables *tables_new(void)
 
 	t->signing = strset_new();
 	t->forwarded = strset_new();
+	t->local_domains = strset_new();
+	t->exempt_senders = domain_set_new();
+	t->exempt_recipients = strset_new();
+	t->overrides = strset_new();
 	return t;
 }
 
@@ -61,6 +88,15 @@ static void tables_free(void *snapshot)
 	free(t->domains);
 	strset_free(&t->signing);
 	strset_free(&t->forwarded);
+	strset_free(&t->local_domains);
+	free(t->exempt_networks.items);
+	domain_set_free(&t->exempt_senders);
+	strset_free(&t->exempt_recipients);
+	for (size_t i = 0; i < t->override_count; i++)
+		free(t->override_list[i]);
+	free(t->override_list);
+	strset_free(&t->overrides);
+	free(t->network_overrides);
 	free(t);
 }
 
@@ -113,12 +149,17 @@ static void add_key(struct milter_tables *t, const char *domain, const char *sel
 	}
 }
 
+static void add_lowercase(struct strset *set, const char *s)
+{
+	char *copy = lowercase_copy(s);
+
+	strset_add(set, copy, strlen(copy));
+	free(copy);
+}
+
 static void add_forwarded(struct milter_tables *t, const char *address)
 {
-	char *a = lowercase_copy(address);
-
-	strset_add(t->forwarded, a, strlen(a));
-	free(a);
+	add_lowercase(t->forwarded, address);
 }
 
 /* --- from the database ---------------------------------------------------------- */
@@ -136,6 +177,104 @@ static int forwarded_row(const struct db_row *row, void *arg)
 		add_forwarded(arg, row->values[0]);
 	return 0;
 }
+
+static int domain_row(const struct db_row *row, void *arg)
+{
+	struct milter_tables *t = arg;
+
+	if (row->values[0] != NULL)
+		add_lowercase(t->local_domains, row->values[0]);
+	return 0;
+}
+
+static void add_exempt_network(struct milter_tables *t, const char *text)
+{
+	struct cidr net;
+	const char *why;
+
+	if (cidr_parse(text, &net, &why) < 0) {
+		log_warning("milter: greylist exemption %s: %s; ignored", text, why);
+		return;
+	}
+	t->exempt_networks.items = xgrow(t->exempt_networks.items, &t->exempt_network_cap,
+					 t->exempt_networks.count + 1, sizeof(net));
+	t->exempt_networks.items[t->exempt_networks.count++] = net;
+}
+
+/* example.org exempts its subdomains as well. */
+static void add_exempt_sender(struct milter_tables *t, const char *domain)
+{
+	char sub[ADDR_DOMAIN_MAX + 2];
+	const char *why;
+
+	if (domain_set_add(t->exempt_senders, domain, &why) < 0 ||
+	    snprintf(sub, sizeof(sub), ".%s", domain) >= (int)sizeof(sub) ||
+	    domain_set_add(t->exempt_senders, sub, &why) < 0)
+		log_warning("milter: greylist exemption %s: not a domain; ignored", domain);
+}
+
+static int exemption_row(const struct db_row *row, void *arg)
+{
+	struct milter_tables *t = arg;
+	const char *kind = row->values[0], *value = row->values[1];
+
+	if (kind == NULL || value == NULL)
+		return 0;
+	if (strcmp(kind, "client_network") == 0)
+		add_exempt_network(t, value);
+	else if (strcmp(kind, "sender_domain") == 0)
+		add_exempt_sender(t, value);
+	else if (strcmp(kind, "recipient") == 0)
+		add_lowercase(t->exempt_recipients, value);
+	return 0;
+}
+
+static void add_override(struct milter_tables *t, const char *type, const char *entity,
+			 enum rep_override decision, int64_t expires_s)
+{
+	struct override o = { decision, expires_s };
+	char key[32 + ADDR_DOMAIN_MAX];
+	struct cidr net;
+	const char *why;
+
+	if (strcmp(type, "network") == 0) {
+		if (cidr_parse(entity, &net, &why) < 0)
+			return;
+		t->network_overrides = xgrow(t->network_overrides, &t->network_override_cap,
+					     t->network_override_count + 1,
+					     sizeof(*t->network_overrides));
+		t->network_overrides[t->network_override_count++] = (struct network_override){ net, o };
+		return;
+	}
+	if (snprintf(key, sizeof(key), "%s:%s", type, entity) >= (int)sizeof(key))
+		return;
+	t->override_list = xgrow(t->override_list, &t->override_cap, t->override_count + 1,
+				 sizeof(*t->override_list));
+	t->override_list[t->override_count] = xcalloc(1, sizeof(o));
+	*t->override_list[t->override_count] = o;
+	strset_put(t->overrides, key, strlen(key), t->override_list[t->override_count++]);
+}
+
+static int override_row(const struct db_row *row, void *arg)
+{
+	const char *type = row->values[0], *entity = row->values[1], *decision = row->values[2];
+	const char *left = row->values[3];
+
+	if (type == NULL || entity == NULL || decision == NULL)
+		return 0;
+	add_override(arg, type, entity, strcmp(decision, "block") == 0 ? OVERRIDE_BLOCK
+		     : OVERRIDE_ALLOW, left != NULL ? clock_wall_s() + atoll(left) : 0);
+	return 0;
+}
+
+static const char domains_sql[] = "SELECT name FROM domains";
+static const char exemptions_sql[] = "SELECT kind, value FROM greylist";
+/* Seconds left rather than a time: the database's clock decides expiry. */
+static const char overrides_sql[] =
+	"SELECT entity_type, entity, override, "
+	"TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(), override_expires_at) FROM reputations "
+	"WHERE override <> 'none' AND (override_expires_at IS NULL OR "
+	"override_expires_at > UTC_TIMESTAMP())";
 
 /* Only active keys sign: pending ones are not published yet, retiring
  * ones stay published for mail in flight but sign nothing. */
@@ -156,8 +295,12 @@ static struct milter_tables *load_from_db(struct db *db, char *err, size_t errle
 	struct milter_tables *t = tables_new();
 
 	if (db_query(db, keys_sql, NULL, 0, key_row, t) != DB_OK ||
-	    db_query(db, forwarded_sql, NULL, 0, forwarded_row, t) != DB_OK) {
-		snprintf(err, errlen, "reading dkim_keys, redirects and aliases: %s", db_error(db));
+	    db_query(db, forwarded_sql, NULL, 0, forwarded_row, t) != DB_OK ||
+	    db_query(db, domains_sql, NULL, 0, domain_row, t) != DB_OK ||
+	    db_query(db, exemptions_sql, NULL, 0, exemption_row, t) != DB_OK ||
+	    db_query(db, overrides_sql, NULL, 0, override_row, t) != DB_OK) {
+		snprintf(err, errlen, "reading dkim_keys, redirects, aliases, domains, greylist and "
+			 "reputations: %s", db_error(db));
 		tables_free(t);
 		return NULL;
 	}
@@ -194,6 +337,7 @@ static struct milter_tables *load_from_config(const struct milter_section *s, ch
 			return NULL;
 		}
 		add_key(t, domain, selector, path);
+		add_lowercase(t->local_domains, domain);
 	}
 	for (size_t i = 0; i < s->forwarded_recipients.count; i++)
 		add_forwarded(t, s->forwarded_recipients.items[i]);
@@ -226,8 +370,10 @@ static void update(void *snapshot, void *arg)
 	current = t;
 	pthread_mutex_unlock(&lock);
 	tables_counts(t, &domains, &forwarded);
-	log_info("milter: tables loaded: %zu signing domains, %zu forwarded addresses",
-		 domains, forwarded);
+	log_info("milter: tables loaded: %zu signing domains, %zu forwarded addresses, "
+		 "%zu greylisting exemptions, %zu reputation overrides", domains, forwarded,
+		 t->exempt_networks.count + domain_set_count(t->exempt_senders) / 2 +
+		 strset_count(t->exempt_recipients), t->override_count + t->network_override_count);
 }
 
 int tables_open(const struct milter_settings *settings, char *err, size_t errlen)
@@ -324,4 +470,68 @@ void tables_counts(const struct milter_tables *tables, size_t *domains_r, size_t
 {
 	*domains_r = tables->domain_count;
 	*forwarded_r = strset_count(tables->forwarded);
+}
+
+bool tables_is_local_domain(const struct milter_tables *tables, const char *domain)
+{
+	return strset_contains(tables->local_domains, domain, strlen(domain));
+}
+
+bool tables_exempt_network(const struct milter_tables *tables, const struct ip_addr *client)
+{
+	return cidr_list_contains(&milter.settings->greylist_exempt_networks, client) ||
+	       cidr_list_contains(&tables->exempt_networks, client);
+}
+
+bool tables_exempt_sender_domain(const struct milter_tables *tables, const char *spf_domain)
+{
+	const struct config_strings *listed = &milter.settings->greylist_exempt_senders;
+
+	for (size_t i = 0; i < listed->count; i++)
+		if (domain_is_within(spf_domain, listed->items[i]))
+			return true;
+	return domain_set_contains(tables->exempt_senders, spf_domain, strlen(spf_domain));
+}
+
+bool tables_exempt_recipient(const struct milter_tables *tables, const char *rcpt)
+{
+	const struct config_strings *listed = &milter.settings->greylist_exempt_recipients;
+	char *r = lowercase_copy(rcpt);
+	bool found = strset_contains(tables->exempt_recipients, r, strlen(r));
+
+	for (size_t i = 0; i < listed->count && !found; i++)
+		found = strcasecmp(listed->items[i], r) == 0;
+	free(r);
+	return found;
+}
+
+static bool in_force(const struct override *o, int64_t now_s)
+{
+	return o->decision != OVERRIDE_NONE && (o->expires_s == 0 || o->expires_s > now_s);
+}
+
+enum rep_override tables_override(const struct milter_tables *tables, enum rep_type type,
+				  const char *entity, int64_t now_s)
+{
+	enum rep_override found = OVERRIDE_NONE;
+	char key[32 + ADDR_DOMAIN_MAX];
+	const struct override *o;
+	struct ip_addr ip;
+
+	if (type == REP_NETWORK) {
+		if (ip_parse(entity, &ip) < 0)
+			return OVERRIDE_NONE;
+		for (size_t i = 0; i < tables->network_override_count; i++) {
+			const struct network_override *n = &tables->network_overrides[i];
+
+			if (in_force(&n->o, now_s) && cidr_contains(&n->net, &ip) &&
+			    found != OVERRIDE_BLOCK)
+				found = n->o.decision;
+		}
+		return found;
+	}
+	if (snprintf(key, sizeof(key), "%s:%s", rep_type_name(type), entity) >= (int)sizeof(key))
+		return OVERRIDE_NONE;
+	o = strset_get(tables->overrides, key, strlen(key));
+	return o != NULL && in_force(o, now_s) ? o->decision : OVERRIDE_NONE;
 }

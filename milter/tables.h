@@ -2,7 +2,11 @@
  * tables.h - what the milter reads from the database (or, with none
  * configured, from its own configuration section): the DKIM keys that
  * sign each domain's outbound mail, and the local addresses whose mail is
- * forwarded to an external address (that mail gets an ARC seal).
+ * forwarded to an external address (that mail gets an ARC seal); our
+ * own domains; who is exempt from greylisting (the greylist table and
+ * the greylist_exempt_* settings); and the operator's reputation
+ * overrides (mailadm reputation set), which take effect at the next
+ * change check.
  *
  * A snapshot is built whole by a loader thread (common/table_source.h:
  * every change_check it looks at mailadm's change counter, reloads on a
@@ -20,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cidr.h"
+#include "reputation.h"
 #include "sign_key.h"
 
 struct milter_settings;
@@ -64,6 +70,24 @@ const struct signing_domain *tables_signing_domain(const struct milter_tables *t
  * a redirect or alias of that address, or a catch-all alias of its domain,
  * with an external destination. */
 bool tables_is_forwarded(const struct milter_tables *tables, const char *rcpt);
+/* True when domain (lowercase) is one of ours: the domains table, or
+ * without a database the domains with signing keys. */
+bool tables_is_local_domain(const struct milter_tables *tables, const char *domain);
+
+enum greylist_exemption { EXEMPT_NONE, EXEMPT_NETWORK, EXEMPT_SENDER_DOMAIN, EXEMPT_RECIPIENT };
+/* Exemptions from the database and the configuration. */
+bool tables_exempt_network(const struct milter_tables *tables, const struct ip_addr *client);
+/* spf_domain: the SPF-validated sender domain; it or a parent is listed. */
+bool tables_exempt_sender_domain(const struct milter_tables *tables, const char *spf_domain);
+bool tables_exempt_recipient(const struct milter_tables *tables, const char *rcpt);
+
+enum rep_override { OVERRIDE_NONE, OVERRIDE_ALLOW, OVERRIDE_BLOCK };
+/* The operator's decision on an entity still in force at now_s. For
+ * REP_NETWORK entity is the client IP, matched against every network
+ * with an override (a block wins over an allow). */
+enum rep_override tables_override(const struct milter_tables *tables, enum rep_type type,
+				  const char *entity, int64_t now_s);
+
 /* How many domains have keys, how many addresses forward: for the log. */
 void tables_counts(const struct milter_tables *tables, size_t *domains_r, size_t *forwarded_r);
 

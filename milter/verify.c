@@ -73,15 +73,18 @@ bool verify_check_from(const struct message *m, struct verify_outcome *o)
 	return false;
 }
 
-static void run_spf(const struct connection *c, const struct message *m, struct verify_outcome *o)
+void verify_run_spf(const struct connection *c, struct message *m)
 {
+	if (m->spf_done)
+		return;
+	m->spf_done = true;
 	if (!c->have_client) {
-		o->spf_helo.verdict = o->spf_mailfrom.verdict = SPF_NONE;
+		m->spf_helo.verdict = m->spf_mailfrom.verdict = SPF_NONE;
 		return;
 	}
-	spf_check_helo(milter.spf, &c->client, c->helo, &o->spf_helo);
-	spf_check_mailfrom(milter.spf, &c->client, c->helo, m->mail_from, &o->spf_mailfrom);
-	metric_inc(milter.spf_results[o->spf_mailfrom.verdict]);
+	spf_check_helo(milter.spf, &c->client, c->helo, &m->spf_helo);
+	spf_check_mailfrom(milter.spf, &c->client, c->helo, m->mail_from, &m->spf_mailfrom);
+	metric_inc(milter.spf_results[m->spf_mailfrom.verdict]);
 }
 
 static void run_dmarc(struct verify_outcome *o)
@@ -168,7 +171,9 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 	if (!verify_check_from(m, o))
 		return;
 	o->checked = true;
-	run_spf(conn, m, o);
+	verify_run_spf(conn, m);
+	o->spf_helo = m->spf_helo;
+	o->spf_mailfrom = m->spf_mailfrom;
 	dkim_verify_end(m->dkim);
 	o->dkim = dkim_verify_result(m->dkim);
 	for (size_t i = 0; i < o->dkim->count; i++)

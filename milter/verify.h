@@ -11,6 +11,7 @@
 #include "dmarc.h"
 #include "from_header.h"
 #include "message.h"
+#include "score.h"
 #include "spf.h"
 
 enum verify_action { VERIFY_ACCEPT, VERIFY_REJECT, VERIFY_TEMPFAIL, VERIFY_QUARANTINE };
@@ -34,6 +35,12 @@ struct verify_outcome {
 	char signed_by[256];		/* outbound: d= of our signatures, "" when unsigned */
 	unsigned signatures;
 	unsigned sealed_instance;	/* forwarded: i= of our ARC set, 0 when not sealed */
+
+	bool scored;			/* judge.c ran: the fields below are set */
+	struct score_result score;
+	enum score_action score_action;
+	bool spam;			/* gets X-Spam-Score and X-Spam-Status: Yes */
+	char trace[512];		/* the X-Limristem-Reputation value, "" for none */
 };
 
 /* Sets the action, the SMTP reply and the reason for the log. */
@@ -44,6 +51,9 @@ void verify_decide(struct verify_outcome *o, enum verify_action action, const ch
  * from_domain; false when the message is refused for it (refuse_bad_from). */
 bool verify_check_from(const struct message *m, struct verify_outcome *o);
 
+/* SPF for HELO and MAIL FROM into m, once per message (greylisting may
+ * need it at the first recipient, the checks at the end). */
+void verify_run_spf(const struct connection *c, struct message *m);
 void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o);
 /* The Authentication-Results value (folded with "\n\t"). 0 or -1. */
 int verify_authres(const struct connection *conn, const struct verify_outcome *o, char *out,

@@ -1,0 +1,358 @@
+/*
+ * judge.c - reputation and score of inbound mail (see judge.h).
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "greylist.h"
+#include "judge.h"
+#include "log.h"
+#include "milter.h"
+#include "rep_flush.h"
+#include "rep_trace.h"
+#include "store.h"
+
+static struct log_ratelimit down_log = LOG_RATELIMIT_INIT(60 * 1000);
+
+void judge_state_down(const char *what)
+{
+	metric_inc(milter.state_unavailable);
+	log_ratelimited(&down_log, LOG_LEVEL_ERROR, "milter: Redis unavailable: %s skipped, mail "
+			"flows (and so until it is back)", what);
+}
+
+static int64_t halflife_s(void)
+{
+	return milter.settings->reputation_halflife_ms / 1000;
+}
+
+bool judge_client_blocked(const struct connection *c, const struct message *m)
+{
+	if (!c->have_client || m->tables == NULL)
+		return false;
+	return tables_override(m->tables, REP_IP, c->client_text, clock_wall_s()) == OVERRIDE_BLOCK ||
+	       tables_override(m->tables, REP_NETWORK, c->client_text, clock_wall_s()) == OVERRIDE_BLOCK;
+}
+
+static void add_entity(struct message *m, enum rep_type type, const char *name)
+{
+	size_t i = m->entity_count;
+	int n = snprintf(m->entity_names[i], sizeof(m->entity_names[i]), "%s", name);
+
+	if (n < 0 || (size_t)n >= sizeof(m->entity_names[i]))
+		return;		/* no valid domain is that long */
+	m->entities[i].type = type;
+	m->entity_count++;
+}
+
+/* The operator's decision over the entities known before the message. */
+static enum rep_override prepared_override(const struct message *m, int64_t now)
+{
+	enum rep_override found = OVERRIDE_NONE;
+
+	for (size_t i = 0; i < m->entity_count; i++) {
+		enum rep_type type = m->entities[i].type;
+		/* a network override covers the client IP, whatever our prefix */
+		const char *name = type == REP_NETWORK ? m->entity_names[0] : m->entity_names[i];
+		enum rep_override o = tables_override(m->tables, type, name, now);
+
+		if (o == OVERRIDE_BLOCK)
+			return o;
+		if (o == OVERRIDE_ALLOW)
+			found = o;
+	}
+	return found;
+}
+
+static void read_reputation(struct message *m, int64_t now)
+{
+	const char *keys[3];
+	char key_text[3][REP_KEY_MAX];
+	struct rep_counters counters[3];
+	struct score_input in = { .spf = m->spf_mailfrom.verdict };
+	struct score_result r;
+
+	for (size_t i = 0; i < m->entity_count; i++) {
+		rep_key(store_prefix(milter.store), m->entities[i].type, m->entity_names[i],
+			key_text[i], sizeof(key_text[i]));
+		keys[i] = key_text[i];
+	}
+	if (store_rep_read(milter.store, m->entity_count, keys, now, halflife_s(), counters) < 0) {
+		m->state_down = true;
+		judge_state_down("reputation");
+		memset(counters, 0, sizeof(counters));
+	}
+	for (size_t i = 0; i < m->entity_count; i++) {
+		m->entities[i].counters = counters[i];
+		in.entities[in.entity_count++] = m->entities[i];
+	}
+	score_compute(&in, &r);
+	m->prescore = r.score;
+}
+
+void judge_prepare(const struct connection *c, struct message *m)
+{
+	const struct milter_section *s = milter.settings;
+	const char *spf_domain = NULL;
+	struct cidr net;
+	char text[CIDR_TEXT_MAX];
+	int64_t now = clock_wall_s();
+
+	if (m->prepared)
+		return;
+	m->prepared = true;
+	verify_run_spf(c, m);
+	if (m->spf_mailfrom.verdict == SPF_PASS && m->spf_mailfrom.domain[0] != '\0')
+		spf_domain = m->spf_mailfrom.domain;
+	greylist_normalize_sender(m->mail_from, strlen(m->mail_from), m->sender_key,
+				  sizeof(m->sender_key));
+	if (!c->have_client)
+		return;
+	greylist_origin(&c->client, (unsigned)s->greylist_prefix_v4, (unsigned)s->greylist_prefix_v6,
+			spf_domain, m->origin, sizeof(m->origin));
+	if (!s->reputation)
+		return;
+	cidr_of(&c->client, (unsigned)s->greylist_prefix_v4, (unsigned)s->greylist_prefix_v6, &net);
+	cidr_format(&net, text, sizeof(text));
+	add_entity(m, REP_IP, c->client_text);
+	add_entity(m, REP_NETWORK, text);
+	if (spf_domain != NULL)
+		add_entity(m, REP_SPF_DOMAIN, spf_domain);
+	m->override = prepared_override(m, now);
+	read_reputation(m, now);
+}
+
+/* --- the end of the message --------------------------------------------------------- */
+
+/* The domains of valid DKIM signatures, each once. */
+static size_t dkim_domains(const struct verify_outcome *o, const char *out[], size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; o->dkim != NULL && i < o->dkim->count; i++) {
+		const char *d = o->dkim->sigs[i].domain;
+		bool seen = false;
+
+		if (o->dkim->sigs[i].result != DKIM_RESULT_PASS)
+			continue;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = strcasecmp(out[k], d) == 0;
+		if (!seen && n < max)
+			out[n++] = d;
+	}
+	return n;
+}
+
+/* A reply counts when SPF validated the sender's domain at RCPT, or a
+ * valid DKIM signature is of that domain or a parent of it. */
+static bool reply_validated(const struct message *m, const char *const dkim[], size_t count)
+{
+	const char *at = strrchr(m->mail_from, '@');
+	char domain[ADDR_DOMAIN_MAX + 1];
+
+	if (!m->reply_pair)
+		return false;
+	if (m->reply_spf)
+		return true;
+	if (at == NULL || domain_normalize(at + 1, strlen(at + 1), domain, sizeof(domain)) < 0)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		char d[ADDR_DOMAIN_MAX + 1];
+
+		if (domain_normalize(dkim[i], strlen(dkim[i]), d, sizeof(d)) >= 0 &&
+		    domain_is_within(domain, d))
+			return true;
+	}
+	return false;
+}
+
+static void build_input(const struct message *m, const struct verify_outcome *o,
+			const char *const dkim[], const struct rep_counters *dkim_counters,
+			size_t dkim_count, bool trusted_reply, struct score_input *in)
+{
+	bool any_sig = o->dkim != NULL && o->dkim->count > 0;
+
+	memset(in, 0, sizeof(*in));
+	for (size_t i = 0; i < m->entity_count; i++)
+		in->entities[in->entity_count++] = m->entities[i];
+	for (size_t i = 0; i < dkim_count && in->entity_count < SCORE_ENTITIES_MAX; i++)
+		in->entities[in->entity_count++] = (struct score_entity){ REP_DKIM_DOMAIN,
+									  dkim_counters[i] };
+	in->spf = m->spf_mailfrom.verdict;
+	in->dkim_pass = dkim_count > 0;
+	in->dkim_fail = any_sig && dkim_count == 0;
+	in->dmarc_pass = o->dmarc.verdict == DMARC_RESULT_PASS;
+	in->dmarc_fail = o->dmarc.verdict == DMARC_RESULT_FAIL;
+	in->arc_trusted = o->arc_override;
+	in->trusted_reply = trusted_reply;
+}
+
+static void read_dkim(const char *const dkim[], size_t count, int64_t now,
+		      struct rep_counters counters_r[])
+{
+	char key_text[REP_TRACE_DKIM_MAX][REP_KEY_MAX];
+	const char *keys[REP_TRACE_DKIM_MAX];
+
+	for (size_t i = 0; i < count; i++) {
+		char d[ADDR_DOMAIN_MAX + 1];
+
+		if (domain_normalize(dkim[i], strlen(dkim[i]), d, sizeof(d)) < 0)
+			d[0] = '\0';
+		rep_key(store_prefix(milter.store), REP_DKIM_DOMAIN, d, key_text[i], sizeof(key_text[i]));
+		keys[i] = key_text[i];
+	}
+	if (count > 0 && store_rep_read(milter.store, count, keys, now, halflife_s(), counters_r) < 0) {
+		judge_state_down("reputation");
+		memset(counters_r, 0, count * sizeof(*counters_r));
+	}
+}
+
+static enum rep_override dkim_override(const struct message *m, const char *const dkim[],
+				       size_t count)
+{
+	enum rep_override found = OVERRIDE_NONE;
+
+	for (size_t i = 0; i < count; i++) {
+		char d[ADDR_DOMAIN_MAX + 1];
+		enum rep_override o;
+
+		if (domain_normalize(dkim[i], strlen(dkim[i]), d, sizeof(d)) < 0)
+			continue;
+		o = tables_override(m->tables, REP_DKIM_DOMAIN, d, clock_wall_s());
+		if (o == OVERRIDE_BLOCK)
+			return o;
+		if (o == OVERRIDE_ALLOW)
+			found = o;
+	}
+	return found;
+}
+
+/* The score's action, unless an earlier check decided already. */
+static void apply_score(const struct connection *c, struct message *m, struct verify_outcome *o)
+{
+	const struct milter_section *s = milter.settings;
+	const struct score_thresholds t = { s->spam_header_score, s->greylist_score, s->reject_score };
+
+	o->score_action = score_action(o->score.score, &t);
+	if (o->score_action == SCORE_GREYLIST &&
+	    (!s->greylisting || m->delayed_rcpts > 0 || greylist_for_score(c, m) == 0))
+		o->score_action = SCORE_HEADERS;	/* it retried once: it gets the headers */
+	switch (o->score_action) {
+	case SCORE_REJECT:
+		verify_decide(o, VERIFY_REJECT, "550", "5.7.1", "spam score", "Message refused: "
+			      "it looks like spam (score %.1f)", o->score.score);
+		break;
+	case SCORE_GREYLIST:
+		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.7.1", "greylisted for its score",
+			      "Greylisted: please try again in %lld seconds",
+			      (long long)(s->greylist_delay_ms / 1000));
+		break;
+	case SCORE_HEADERS:
+		o->spam = true;
+		break;
+	case SCORE_ACCEPT:
+		break;
+	}
+	metric_inc(milter.score_actions[o->score_action]);
+}
+
+/* What the message teaches its entities: Redis now, the database later. */
+static void count(const struct message *m, const struct verify_outcome *o,
+		  const char *const dkim[], size_t dkim_count)
+{
+	struct rep_delta d = { 0 };
+	char key_text[3 + REP_TRACE_DKIM_MAX][REP_KEY_MAX];
+	const char *keys[3 + REP_TRACE_DKIM_MAX];
+	enum rep_type types[3 + REP_TRACE_DKIM_MAX];
+	char names[3 + REP_TRACE_DKIM_MAX][ADDR_DOMAIN_MAX + 1];
+	size_t n = 0;
+
+	if (o->action == VERIFY_TEMPFAIL)
+		return;
+	if (o->action == VERIFY_REJECT)
+		d.rejected = 1;
+	else if (o->spam)
+		d.bad = 1;
+	else
+		d.good = 1;
+	for (size_t i = 0; i < m->entity_count; i++, n++) {
+		types[n] = m->entities[i].type;
+		snprintf(names[n], sizeof(names[n]), "%s", m->entity_names[i]);
+	}
+	for (size_t i = 0; i < dkim_count; i++)
+		if (domain_normalize(dkim[i], strlen(dkim[i]), names[n], sizeof(names[n])) >= 0)
+			types[n++] = REP_DKIM_DOMAIN;
+	for (size_t i = 0; i < n; i++) {
+		rep_key(store_prefix(milter.store), types[i], names[i], key_text[i], sizeof(key_text[i]));
+		keys[i] = key_text[i];
+		rep_flush_count(milter.rep_flush, types[i], names[i], &d);
+	}
+	if (n > 0 && store_rep_add(milter.store, n, keys, &d, clock_wall_s(), halflife_s(),
+				   milter.settings->reputation_lifetime_ms / 1000) < 0)
+		judge_state_down("reputation counting");
+}
+
+static void trace(const struct message *m, const char *const dkim[], size_t dkim_count,
+		  struct verify_outcome *o)
+{
+	struct rep_trace t = { .judged_bad = o->spam };
+	unsigned char id[REP_TRACE_ID_LEN / 2];
+
+	arc4random_buf(id, sizeof(id));
+	for (size_t i = 0; i < sizeof(id); i++)
+		snprintf(t.id + 2 * i, 3, "%02x", id[i]);
+	for (size_t i = 0; i < m->entity_count; i++) {
+		char *field = m->entities[i].type == REP_IP ? t.ip
+			      : m->entities[i].type == REP_NETWORK ? t.network : t.spf;
+		snprintf(field, m->entities[i].type == REP_SPF_DOMAIN ? sizeof(t.spf) : sizeof(t.ip),
+			 "%s", m->entity_names[i]);
+	}
+	for (size_t i = 0; i < dkim_count && i < REP_TRACE_DKIM_MAX; i++)
+		if (domain_normalize(dkim[i], strlen(dkim[i]), t.dkim[t.dkim_count], ADDR_DOMAIN_MAX + 1) >= 0)
+			t.dkim_count++;
+	if (rep_trace_format(&t, o->trace, sizeof(o->trace)) < 0)
+		o->trace[0] = '\0';
+}
+
+void judge_message(const struct connection *c, struct message *m, struct verify_outcome *o)
+{
+	const char *dkim[REP_TRACE_DKIM_MAX];
+	struct rep_counters dkim_counters[REP_TRACE_DKIM_MAX];
+	struct score_input in;
+	size_t dkim_count;
+	bool trusted;
+
+	if (!milter.settings->reputation || milter.store == NULL || !o->checked || !c->have_client)
+		return;
+	judge_prepare(c, m);
+	dkim_count = dkim_domains(o, dkim, REP_TRACE_DKIM_MAX);
+	trusted = reply_validated(m, dkim, dkim_count);
+	read_dkim(dkim, dkim_count, clock_wall_s(), dkim_counters);
+	build_input(m, o, dkim, dkim_counters, dkim_count, trusted, &in);
+	score_compute(&in, &o->score);
+	o->scored = true;
+	if (o->action == VERIFY_ACCEPT) {
+		enum rep_override override = m->override == OVERRIDE_BLOCK ? OVERRIDE_BLOCK
+					     : dkim_override(m, dkim, dkim_count);
+
+		if (override == OVERRIDE_NONE)
+			override = m->override;
+		if (override == OVERRIDE_BLOCK)
+			verify_decide(o, VERIFY_REJECT, "550", "5.7.1", "blocked by the operator", "%s",
+				      "Message refused by local policy");
+		else if (override == OVERRIDE_NONE)
+			apply_score(c, m, o);
+	}
+	if (o->action == VERIFY_ACCEPT && !trusted && greylist_pending(c, m) > 0)
+		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.7.1", "greylisted (unvalidated reply)",
+			      "Greylisted: please try again in %lld seconds",
+			      (long long)(milter.settings->greylist_delay_ms / 1000));
+	count(m, o, dkim, dkim_count);
+	if (o->action == VERIFY_ACCEPT || o->action == VERIFY_QUARANTINE)
+		trace(m, dkim, dkim_count, o);
+}

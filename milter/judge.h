@@ -1,0 +1,28 @@
+/*
+ * judge.h - reputation for inbound mail: what the milter knows about the
+ * client and the sender before the message (for greylisting), the score
+ * at its end and the action it gives, and what each message teaches the
+ * counters of the entities it came from (Redis at once, the database in
+ * batches).
+ */
+#ifndef LIMRISTEM_MILTER_JUDGE_H
+#define LIMRISTEM_MILTER_JUDGE_H
+
+#include <stdbool.h>
+
+#include "message.h"
+#include "verify.h"
+
+/* At MAIL FROM: the operator blocked the client's IP or a network of it. */
+bool judge_client_blocked(const struct connection *c, const struct message *m);
+/* At the first recipient, once: SPF, the greylisting origin and sender,
+ * the entities' reputation and overrides, the score before the message. */
+void judge_prepare(const struct connection *c, struct message *m);
+/* At the end, after verify_message(): the score and its action (which may
+ * refuse or defer the message), the counters, the trace for learning. */
+void judge_message(const struct connection *c, struct message *m, struct verify_outcome *o);
+
+/* The store did not answer: counted, and logged once a minute. */
+void judge_state_down(const char *what);
+
+#endif
