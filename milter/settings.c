@@ -3,6 +3,9 @@
  */
 #include "autoconfig.h"
 
+#include <string.h>
+
+#include "addr.h"
 #include "milter.h"
 
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
@@ -161,6 +164,14 @@ static const struct config_option milter_options[] = {
 	{ .name = NULL },
 };
 
+static bool has_upper(const char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			return true;
+	return false;
+}
+
 static const char *check_section(const void *settings)
 {
 	const struct milter_section *s = settings;
@@ -169,6 +180,19 @@ static const char *check_section(const void *settings)
 		return "listen: libmilter serves exactly one socket";
 	if (s->arc_seal_domain[0] != '\0' && (s->arc_seal_selector[0] == '\0' || s->arc_seal_key[0] == '\0'))
 		return "arc_seal_domain: needs arc_seal_selector and arc_seal_key";
+	for (size_t i = 0; i < s->greylist_exempt_senders.count; i++) {
+		const char *d = s->greylist_exempt_senders.items[i], *why;
+
+		if (domain_check(d, strlen(d), ADDR_ALLOW_UNDERSCORE, &why) < 0 || has_upper(d))
+			return "greylist_exempt_senders: every entry is a domain, in lowercase";
+	}
+	for (size_t i = 0; i < s->greylist_exempt_recipients.count; i++)
+		if (strchr(s->greylist_exempt_recipients.items[i], '@') == NULL)
+			return "greylist_exempt_recipients: every entry is an address (user@domain)";
+	if (s->reject_score != 0 && s->spam_header_score >= s->reject_score)
+		return "reject_score: must be above spam_header_score (or 0 for no rejection)";
+	if (s->greylist_score != 0 && s->reject_score != 0 && s->greylist_score >= s->reject_score)
+		return "greylist_score: must be below reject_score (or 0 for no greylisting by score)";
 	return NULL;
 }
 
