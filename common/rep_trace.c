@@ -86,7 +86,11 @@ static int parse_address(const char *v, size_t len, bool network, char *out, con
 
 static int parse_id(const char *v, size_t len, struct rep_trace *t, const char **why_r)
 {
-	if (len != REP_TRACE_ID_LEN || strspn(v, "0123456789abcdef") < len) {
+	bool hex = len == REP_TRACE_ID_LEN;
+
+	for (size_t i = 0; hex && i < len; i++)	/* v is not NUL-terminated */
+		hex = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f');
+	if (!hex) {
 		*why_r = "id: not 32 lowercase hex digits";
 		return -1;
 	}
@@ -95,9 +99,21 @@ static int parse_id(const char *v, size_t len, struct rep_trace *t, const char *
 	return 0;
 }
 
+/* Each tag at most once: seen_r has a bit per known tag. */
 static int parse_tag(const char *tag, size_t tlen, const char *v, size_t vlen,
-		     struct rep_trace *t, const char **why_r)
+		     struct rep_trace *t, unsigned *seen_r, const char **why_r)
 {
+	static const char *const known[] = { "id", "judged", "ip", "network", "spf", "dkim" };
+
+	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (tlen != strlen(known[i]) || memcmp(tag, known[i], tlen) != 0)
+			continue;
+		if (*seen_r & (1u << i)) {
+			*why_r = "a tag appears twice";
+			return -1;
+		}
+		*seen_r |= 1u << i;
+	}
 #define IS(name) (tlen == sizeof(name) - 1 && memcmp(tag, name, tlen) == 0)
 	if (IS("id"))
 		return parse_id(v, vlen, t, why_r);
@@ -124,6 +140,7 @@ static int parse_tag(const char *tag, size_t tlen, const char *v, size_t vlen,
 int rep_trace_parse(const char *value, size_t len, struct rep_trace *t, const char **why_r)
 {
 	const char *end = value + len;
+	unsigned seen = 0;
 
 	memset(t, 0, sizeof(*t));
 	while (value < end) {
@@ -148,7 +165,8 @@ int rep_trace_parse(const char *value, size_t len, struct rep_trace *t, const ch
 				;
 			while (vend > v && is_space(vend[-1]))
 				vend--;
-			if (parse_tag(tag, (size_t)(tend - tag), v, (size_t)(vend - v), t, why_r) < 0)
+			if (parse_tag(tag, (size_t)(tend - tag), v, (size_t)(vend - v), t, &seen,
+				      why_r) < 0)
 				return -1;
 		}
 		value = semi ? semi + 1 : end;

@@ -36,7 +36,8 @@ struct rep_trace {
 
 /* The field's value (without the name), one line; -1 when out is small. */
 int rep_trace_format(const struct rep_trace *t, char *out, size_t outlen);
-/* 0, or -1 with *why_r (a static text). Unknown tags are ignored. */
+/* 0, or -1 with *why_r (a static text). Unknown tags are ignored; a
+ * known one given twice is refused. */
 int rep_trace_parse(const char *value, size_t len, struct rep_trace *t, const char **why_r);
 
 #endif

@@ -360,6 +360,8 @@ static void test_trace_parse_table(void **state)
 		{ "id=" ID "; dkim=a.example,,b.example", false, NULL, NULL, NULL, 0 },
 		{ "id=" ID "; dkim=a.ex,b.ex,c.ex,d.ex,e.ex", false, NULL, NULL, NULL, 0 },
 		{ "id=" ID "; novalue", false, NULL, NULL, NULL, 0 },
+		{ "id=" ID "; spf=example.org; spf=example.net", false, NULL, NULL, NULL, 0 },
+		{ "id=" ID "; id=" ID, false, NULL, NULL, NULL, 0 },
 	};
 	struct rep_trace t;
 	const char *why;
