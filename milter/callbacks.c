@@ -196,7 +196,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	if (milter.store == NULL)
 		return SMFIS_CONTINUE;
 	if (m->outbound) {
-		if (m->rcpt_count < MESSAGE_HEADERS_MAX)
+		if (m->rcpt_count < MESSAGE_RCPTS_MAX)
 			message_list_add(&m->rcpts, &m->rcpt_count, &m->rcpt_cap, address);
 		return SMFIS_CONTINUE;
 	}

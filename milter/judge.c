@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "clock.h"
 #include "greylist.h"
@@ -59,12 +58,8 @@ static enum rep_override prepared_override(const struct message *m, int64_t now)
 		enum rep_type type = m->entities[i].type;
 		/* a network override covers the client IP, whatever our prefix */
 		const char *name = type == REP_NETWORK ? m->entity_names[0] : m->entity_names[i];
-		enum rep_override o = tables_override(m->tables, type, name, now);
 
-		if (o == OVERRIDE_BLOCK)
-			return o;
-		if (o == OVERRIDE_ALLOW)
-			found = o;
+		found = override_stronger(found, tables_override(m->tables, type, name, now));
 	}
 	return found;
 }
@@ -129,28 +124,32 @@ void judge_prepare(const struct connection *c, struct message *m)
 
 /* --- the end of the message --------------------------------------------------------- */
 
-/* The domains of valid DKIM signatures, each once. */
-static size_t dkim_domains(const struct verify_outcome *o, const char *out[], size_t max)
-{
-	size_t n = 0;
+/* The domains of the message's valid DKIM signatures, normalized once. */
+struct dkim_domains {
+	size_t count;
+	char names[REP_TRACE_DKIM_MAX][ADDR_DOMAIN_MAX + 1];
+};
 
+static void valid_dkim_domains(const struct verify_outcome *o, struct dkim_domains *d)
+{
+	d->count = 0;
 	for (size_t i = 0; o->dkim != NULL && i < o->dkim->count; i++) {
-		const char *d = o->dkim->sigs[i].domain;
+		const char *name = o->dkim->sigs[i].domain;
+		char *out = d->names[d->count];
 		bool seen = false;
 
-		if (o->dkim->sigs[i].result != DKIM_RESULT_PASS)
+		if (d->count == REP_TRACE_DKIM_MAX || o->dkim->sigs[i].result != DKIM_RESULT_PASS ||
+		    domain_normalize(name, strlen(name), out, sizeof(d->names[0])) < 0)
 			continue;
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = strcasecmp(out[k], d) == 0;
-		if (!seen && n < max)
-			out[n++] = d;
+		for (size_t k = 0; k < d->count && !seen; k++)
+			seen = strcmp(d->names[k], out) == 0;
+		d->count += !seen;
 	}
-	return n;
 }
 
 /* A reply counts when SPF validated the sender's domain at RCPT, or a
  * valid DKIM signature is of that domain or a parent of it. */
-static bool reply_validated(const struct message *m, const char *const dkim[], size_t count)
+static bool reply_validated(const struct message *m, const struct dkim_domains *dkim)
 {
 	const char *at = strrchr(m->mail_from, '@');
 	char domain[ADDR_DOMAIN_MAX + 1];
@@ -161,19 +160,15 @@ static bool reply_validated(const struct message *m, const char *const dkim[], s
 		return true;
 	if (at == NULL || domain_normalize(at + 1, strlen(at + 1), domain, sizeof(domain)) < 0)
 		return false;
-	for (size_t i = 0; i < count; i++) {
-		char d[ADDR_DOMAIN_MAX + 1];
-
-		if (domain_normalize(dkim[i], strlen(dkim[i]), d, sizeof(d)) >= 0 &&
-		    domain_is_within(domain, d))
+	for (size_t i = 0; i < dkim->count; i++)
+		if (domain_is_within(domain, dkim->names[i]))
 			return true;
-	}
 	return false;
 }
 
 static void build_input(const struct message *m, const struct verify_outcome *o,
-			const char *const dkim[], const struct rep_counters *dkim_counters,
-			size_t dkim_count, bool trusted_reply, struct score_input *in)
+			const struct rep_counters *dkim_counters, size_t dkim_count,
+			bool trusted_reply, struct score_input *in)
 {
 	bool any_sig = o->dkim != NULL && o->dkim->count > 0;
 
@@ -192,43 +187,30 @@ static void build_input(const struct message *m, const struct verify_outcome *o,
 	in->trusted_reply = trusted_reply;
 }
 
-static void read_dkim(const char *const dkim[], size_t count, int64_t now,
-		      struct rep_counters counters_r[])
+static void read_dkim(const struct dkim_domains *dkim, int64_t now, struct rep_counters counters_r[])
 {
 	char key_text[REP_TRACE_DKIM_MAX][REP_KEY_MAX];
 	const char *keys[REP_TRACE_DKIM_MAX];
 
-	for (size_t i = 0; i < count; i++) {
-		char d[ADDR_DOMAIN_MAX + 1];
-
-		if (domain_normalize(dkim[i], strlen(dkim[i]), d, sizeof(d)) < 0)
-			d[0] = '\0';
-		rep_key(store_prefix(milter.store), REP_DKIM_DOMAIN, d, key_text[i], sizeof(key_text[i]));
+	for (size_t i = 0; i < dkim->count; i++) {
+		rep_key(store_prefix(milter.store), REP_DKIM_DOMAIN, dkim->names[i], key_text[i],
+			sizeof(key_text[i]));
 		keys[i] = key_text[i];
 	}
-	if (count > 0 && store_rep_read(milter.store, count, keys, now, halflife_s(), counters_r) < 0) {
+	if (dkim->count > 0 &&
+	    store_rep_read(milter.store, dkim->count, keys, now, halflife_s(), counters_r) < 0) {
 		judge_state_down("reputation");
-		memset(counters_r, 0, count * sizeof(*counters_r));
+		memset(counters_r, 0, dkim->count * sizeof(*counters_r));
 	}
 }
 
-static enum rep_override dkim_override(const struct message *m, const char *const dkim[],
-				       size_t count)
+static enum rep_override dkim_override(const struct message *m, const struct dkim_domains *dkim)
 {
 	enum rep_override found = OVERRIDE_NONE;
 
-	for (size_t i = 0; i < count; i++) {
-		char d[ADDR_DOMAIN_MAX + 1];
-		enum rep_override o;
-
-		if (domain_normalize(dkim[i], strlen(dkim[i]), d, sizeof(d)) < 0)
-			continue;
-		o = tables_override(m->tables, REP_DKIM_DOMAIN, d, clock_wall_s());
-		if (o == OVERRIDE_BLOCK)
-			return o;
-		if (o == OVERRIDE_ALLOW)
-			found = o;
-	}
+	for (size_t i = 0; i < dkim->count; i++)
+		found = override_stronger(found, tables_override(m->tables, REP_DKIM_DOMAIN,
+								 dkim->names[i], clock_wall_s()));
 	return found;
 }
 
@@ -263,13 +245,13 @@ static void apply_score(const struct connection *c, struct message *m, struct ve
 
 /* What the message teaches its entities: Redis now, the database later. */
 static void count(const struct message *m, const struct verify_outcome *o,
-		  const char *const dkim[], size_t dkim_count)
+		  const struct dkim_domains *dkim)
 {
 	struct rep_delta d = { 0 };
 	char key_text[3 + REP_TRACE_DKIM_MAX][REP_KEY_MAX];
 	const char *keys[3 + REP_TRACE_DKIM_MAX];
 	enum rep_type types[3 + REP_TRACE_DKIM_MAX];
-	char names[3 + REP_TRACE_DKIM_MAX][ADDR_DOMAIN_MAX + 1];
+	const char *names[3 + REP_TRACE_DKIM_MAX];
 	size_t n = 0;
 
 	if (o->action == VERIFY_TEMPFAIL)
@@ -282,11 +264,12 @@ static void count(const struct message *m, const struct verify_outcome *o,
 		d.good = 1;
 	for (size_t i = 0; i < m->entity_count; i++, n++) {
 		types[n] = m->entities[i].type;
-		snprintf(names[n], sizeof(names[n]), "%s", m->entity_names[i]);
+		names[n] = m->entity_names[i];
 	}
-	for (size_t i = 0; i < dkim_count; i++)
-		if (domain_normalize(dkim[i], strlen(dkim[i]), names[n], sizeof(names[n])) >= 0)
-			types[n++] = REP_DKIM_DOMAIN;
+	for (size_t i = 0; i < dkim->count; i++, n++) {
+		types[n] = REP_DKIM_DOMAIN;
+		names[n] = dkim->names[i];
+	}
 	for (size_t i = 0; i < n; i++) {
 		rep_key(store_prefix(milter.store), types[i], names[i], key_text[i], sizeof(key_text[i]));
 		keys[i] = key_text[i];
@@ -297,7 +280,7 @@ static void count(const struct message *m, const struct verify_outcome *o,
 		judge_state_down("reputation counting");
 }
 
-static void trace(const struct message *m, const char *const dkim[], size_t dkim_count,
+static void trace(const struct message *m, const struct dkim_domains *dkim,
 		  struct verify_outcome *o)
 {
 	struct rep_trace t = { .judged_bad = o->spam };
@@ -312,36 +295,31 @@ static void trace(const struct message *m, const char *const dkim[], size_t dkim
 		snprintf(field, m->entities[i].type == REP_SPF_DOMAIN ? sizeof(t.spf) : sizeof(t.ip),
 			 "%s", m->entity_names[i]);
 	}
-	for (size_t i = 0; i < dkim_count && i < REP_TRACE_DKIM_MAX; i++)
-		if (domain_normalize(dkim[i], strlen(dkim[i]), t.dkim[t.dkim_count], ADDR_DOMAIN_MAX + 1) >= 0)
-			t.dkim_count++;
+	for (size_t i = 0; i < dkim->count; i++)
+		memcpy(t.dkim[t.dkim_count++], dkim->names[i], sizeof(t.dkim[0]));
 	if (rep_trace_format(&t, o->trace, sizeof(o->trace)) < 0)
 		o->trace[0] = '\0';
 }
 
 void judge_message(const struct connection *c, struct message *m, struct verify_outcome *o)
 {
-	const char *dkim[REP_TRACE_DKIM_MAX];
+	struct dkim_domains dkim;
 	struct rep_counters dkim_counters[REP_TRACE_DKIM_MAX];
 	struct score_input in;
-	size_t dkim_count;
 	bool trusted;
 
 	if (!milter.settings->reputation || milter.store == NULL || !o->checked || !c->have_client)
 		return;
 	judge_prepare(c, m);
-	dkim_count = dkim_domains(o, dkim, REP_TRACE_DKIM_MAX);
-	trusted = reply_validated(m, dkim, dkim_count);
-	read_dkim(dkim, dkim_count, clock_wall_s(), dkim_counters);
-	build_input(m, o, dkim, dkim_counters, dkim_count, trusted, &in);
+	valid_dkim_domains(o, &dkim);
+	trusted = reply_validated(m, &dkim);
+	read_dkim(&dkim, clock_wall_s(), dkim_counters);
+	build_input(m, o, dkim_counters, dkim.count, trusted, &in);
 	score_compute(&in, &o->score);
 	o->scored = true;
 	if (o->action == VERIFY_ACCEPT) {
-		enum rep_override override = m->override == OVERRIDE_BLOCK ? OVERRIDE_BLOCK
-					     : dkim_override(m, dkim, dkim_count);
+		enum rep_override override = override_stronger(m->override, dkim_override(m, &dkim));
 
-		if (override == OVERRIDE_NONE)
-			override = m->override;
 		if (override == OVERRIDE_BLOCK)
 			verify_decide(o, VERIFY_REJECT, "550", "5.7.1", "blocked by the operator", "%s",
 				      "Message refused by local policy");
@@ -352,7 +330,7 @@ void judge_message(const struct connection *c, struct message *m, struct verify_
 		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.7.1", "greylisted (unvalidated reply)",
 			      "Greylisted: please try again in %lld seconds",
 			      (long long)(milter.settings->greylist_delay_ms / 1000));
-	count(m, o, dkim, dkim_count);
+	count(m, o, &dkim);
 	if (o->action == VERIFY_ACCEPT || o->action == VERIFY_QUARANTINE)
-		trace(m, dkim, dkim_count, o);
+		trace(m, &dkim, o);
 }

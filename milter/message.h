@@ -26,6 +26,7 @@
 #include "tables.h"
 
 #define MESSAGE_HEADERS_MAX 1000	/* beyond this the message is refused */
+#define MESSAGE_RCPTS_MAX 1000		/* outbound recipients kept for trusted replies */
 
 struct header_field {
 	char *name;

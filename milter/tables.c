@@ -524,9 +524,8 @@ enum rep_override tables_override(const struct milter_tables *tables, enum rep_t
 		for (size_t i = 0; i < tables->network_override_count; i++) {
 			const struct network_override *n = &tables->network_overrides[i];
 
-			if (in_force(&n->o, now_s) && cidr_contains(&n->net, &ip) &&
-			    found != OVERRIDE_BLOCK)
-				found = n->o.decision;
+			if (in_force(&n->o, now_s) && cidr_contains(&n->net, &ip))
+				found = override_stronger(found, n->o.decision);
 		}
 		return found;
 	}

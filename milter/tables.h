@@ -81,7 +81,13 @@ bool tables_exempt_network(const struct milter_tables *tables, const struct ip_a
 bool tables_exempt_sender_domain(const struct milter_tables *tables, const char *spf_domain);
 bool tables_exempt_recipient(const struct milter_tables *tables, const char *rcpt);
 
+/* Ordered: where several apply, a block wins over an allow. */
 enum rep_override { OVERRIDE_NONE, OVERRIDE_ALLOW, OVERRIDE_BLOCK };
+
+static inline enum rep_override override_stronger(enum rep_override a, enum rep_override b)
+{
+	return a > b ? a : b;
+}
 /* The operator's decision on an entity still in force at now_s. For
  * REP_NETWORK entity is the client IP, matched against every network
  * with an override (a block wins over an allow). */

@@ -4,10 +4,9 @@
  * them.
  *
  * Invariants: the result is NUL-terminated within the buffer, never
- * longer than the input plus the "srs0=#=#=" and "<>" forms allow, holds
- * no uppercase ASCII, and normalizing it again changes nothing once BATV
- * and SRS prefixes are gone; a too-small buffer is refused, never
- * overrun.
+ * longer than the input plus what the "srs0=#=#=" and "<>" forms add,
+ * holds no uppercase ASCII and makes a triplet key; a too-small buffer is
+ * refused, never overrun.
  */
 #include "autoconfig.h"
 
