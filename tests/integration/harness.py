@@ -129,6 +129,21 @@ class Service:
         self.log.close()
 
 
+def clock_base_from_env():
+    """LIMRISTEM_TEST_TIME_OF_DAY=HH:MM starts the daemons' wall clock at the
+    next HH:MM UTC (an offset of under a day ahead), so the suite can be run
+    as if it were late evening or just past midnight; 0 without it."""
+    spec = os.environ.get("LIMRISTEM_TEST_TIME_OF_DAY", "")
+    if not spec:
+        return 0
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", spec)
+    if m is None:
+        raise ValueError("LIMRISTEM_TEST_TIME_OF_DAY=%r: not HH:MM (UTC)" % spec)
+    now = int(time.time())
+    target = int(m.group(1)) * 3600 + int(m.group(2)) * 60
+    return (target - now % 86400) % 86400
+
+
 class Stack:
     def __init__(self, builddir, srcdir, keep=False):
         set_subreaper()
@@ -147,6 +162,8 @@ class Stack:
         self.dns_address = "127.0.0.1"
         self.zones = {}
         self.postfix = None
+        self.clock_base = clock_base_from_env()
+        self._write_clock(self.clock_base)
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -416,6 +433,33 @@ class Stack:
         shutil.chown(path, group="postfix")
         return "mysql:" + path
 
+    def postfix_tool_config(self):
+        """A configuration directory of this stack's own for postmap and
+        postconf, so that no test reads the host's /etc/postfix (a fresh
+        Debian install has no main.cf there at all)."""
+        if self.postfix is not None:
+            return self.postfix["dir"] + "/etc"
+        d = self.path("postfix-tools")
+        if not os.path.exists(os.path.join(d, "main.cf")):
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, "main.cf"), "w") as f:
+                f.write("compatibility_level = 3.6\nshlib_directory = /usr/lib/postfix\n"
+                        "meta_directory = /etc/postfix\n")
+        return d
+
+    def postmap_query(self, template, key):
+        """postmap -q KEY on sql/postfix/TEMPLATE as shipped: the values it
+        found, sorted, or None when the key is not in the map. Anything
+        postmap says on stderr is a failure, never a "not found": it exits 1
+        for a fatal error as well as for a missing key."""
+        r = subprocess.run(["postmap", "-c", self.postfix_tool_config(), "-q", key,
+                            self.postfix_sql_map(template)],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode not in (0, 1) or r.stderr.strip():
+            raise AssertionError("postmap -q %s %s: exit %d: %s"
+                                 % (key, template, r.returncode, r.stderr.strip()))
+        return sorted(r.stdout.strip().split(",")) if r.returncode == 0 else None
+
     def sink_messages(self):
         d = self.path("postfix", "sink")
         out = []
@@ -460,20 +504,38 @@ class Stack:
                 raise RuntimeError("%s did not start:\n%s" % (name, f.read()[-3000:]))
         return svc
 
-    def advance_clock(self, seconds):
-        """Moves the wall clock of every daemon of this stack forward (greylisting
-        delays, expiries) instead of sleeping; returns the total offset."""
-        path = self.path("clock-offset")
+    def clock_offset(self):
+        """Seconds the daemons' wall clock is ahead of the machine's."""
         try:
-            with open(path) as f:
-                offset = int(f.read() or 0)
+            with open(self.path("clock-offset")) as f:
+                return int(f.read() or 0)
         except FileNotFoundError:
-            offset = 0
-        offset += int(seconds)
+            return 0
+
+    def _write_clock(self, offset):
+        path = self.path("clock-offset")
         with open(path + ".new", "w") as f:
             f.write("%d\n" % offset)
         os.replace(path + ".new", path)
+
+    def advance_clock(self, seconds):
+        """Moves the wall clock of every daemon of this stack forward (greylisting
+        delays, expiries) instead of sleeping; returns the total offset. A test
+        that moves it puts it back with reset_clock() when it is done, so that
+        no later test depends on what ran before it."""
+        offset = self.clock_offset() + int(seconds)
+        self._write_clock(offset)
         return offset
+
+    def reset_clock(self):
+        """The daemons' clock back to where the stack started it."""
+        self._write_clock(self.clock_base)
+
+    def outside_clock(self, argv):
+        """argv run under libfaketime with the daemons' current clock, for an
+        independent tool whose answers depend on the time and are compared
+        with ours (postsrsd's and Mail::SRS's day stamps, dkimpy's t= checks)."""
+        return ["faketime", "-f", "%+ds" % self.clock_offset()] + list(argv)
 
     def daemon_log(self, name):
         with open(self.path(name + ".log"), errors="replace") as f:

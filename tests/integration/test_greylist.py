@@ -76,6 +76,7 @@ class GreylistTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.stack.reset_clock()
         cls.stack.stop_postfix()
         for name in ("milter", "milter2"):
             cls.stack.services.pop(name).stop()
