@@ -344,7 +344,11 @@ class Stack:
         X-Rcpt-Args headers)."""
         if os.geteuid() != 0:
             raise PermissionError("a Postfix instance needs root")
+        # an instance a failed setUpClass left running would hold the
+        # queue's master lock, and "postfix start" would refuse
+        self.stop_postfix()
         pf = self.path("postfix")
+        self._kill_postfix_master(pf)
         for d in ("etc", "spool", "data", "sink"):
             os.makedirs(os.path.join(pf, d), exist_ok=True)
         shutil.chown(os.path.join(pf, "data"), "postfix")
@@ -394,12 +398,44 @@ class Stack:
         self._start("smtp-sink", ["smtp-sink", "-u", "postfix", "-d", pf + "/sink/%Y%m%d%H%M%S.",
                                   "127.0.0.1:%d" % sink_port, "100"])
         wait_for(lambda: port_open(sink_port), 10, "smtp-sink")
-        subprocess.run(["postfix", "-c", pf + "/etc", "check"], check=True)
-        subprocess.run(["postfix", "-c", pf + "/etc", "start"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: port_open(smtp_port), 20, "postfix smtpd")
         self.postfix = {"dir": pf, "smtp_port": smtp_port, "sink_port": sink_port}
+        try:
+            for verb in ("check", "start"):
+                r = subprocess.run(["postfix", "-c", pf + "/etc", verb], capture_output=True,
+                                   text=True, timeout=60)
+                if r.returncode != 0:
+                    raise RuntimeError("postfix %s: exit %d: %s\n%s" % (
+                        verb, r.returncode, (r.stdout + r.stderr).strip(),
+                        self._tail(os.path.join(pf, "maillog"))))
+            wait_for(lambda: port_open(smtp_port), 20, "postfix smtpd")
+        except BaseException:
+            self.stop_postfix()
+            raise
         return smtp_port
+
+    @staticmethod
+    def _tail(path, size=3000):
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()[-size:]
+        except OSError:
+            return "(no %s)" % path
+
+    @staticmethod
+    def _kill_postfix_master(pf):
+        """Kills a master process still running on the queue in pf."""
+        pidfile = os.path.join(pf, "spool", "pid", "master.pid")
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(open(pidfile).read().strip())
+            with open("/proc/%d/comm" % pid) as f:
+                if f.read().strip() != "master":
+                    return
+            os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(TimeoutError):
+                wait_for(lambda: not os.path.exists("/proc/%d" % pid) or _is_zombie(pid), 10,
+                         "a leftover postfix master to exit")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def send_mail(self, sender, rcpt, subject, body="Hello."):
         """Sends one message through the Postfix instance with swaks ("" is
@@ -474,14 +510,7 @@ class Stack:
         pf = self.postfix["dir"]
         subprocess.run(["postfix", "-c", pf + "/etc", "stop"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        pidfile = os.path.join(pf, "spool", "pid", "master.pid")
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(open(pidfile).read().strip())
-            with contextlib.suppress(TimeoutError):
-                wait_for(lambda: not os.path.exists("/proc/%d" % pid) or _is_zombie(pid), 10,
-                         "postfix master to exit")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        self._kill_postfix_master(pf)
         self.postfix = None
         if "smtp-sink" in self.services:
             self.services.pop("smtp-sink").stop()
