@@ -26,3 +26,18 @@ milter_limristem_milter_LDADD = milter/libgreylist.a milter/libdmarc.a milter/li
 	milter/libarc.a \
 	milter/libauthres.a milter/libspfcheck.a $(SPF2_LIBS) $(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8
+
+# The milter protocol's packets (pure parser and reply encoder), with its
+# unit table and fuzz target; the engine that speaks the protocol on
+# libevent is built on it.
+noinst_LIBRARIES += milter/libmilterpacket.a
+milter_libmilterpacket_a_SOURCES = milter/packet.c milter/packet.h
+UNIT_TESTS += tests/unit/test_milter_packet
+tests_unit_test_milter_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_unit_test_milter_packet_LDADD = milter/libmilterpacket.a $(LDADD)
+FUZZ_TARGETS += tests/fuzz/fuzz_milter_packet
+if ENABLE_FUZZING
+tests_fuzz_fuzz_milter_packet_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_milter_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+tests_fuzz_fuzz_milter_packet_LDADD = milter/libmilterpacket.a $(LDADD)
+endif
