@@ -27,17 +27,25 @@ milter_limristem_milter_LDADD = milter/libgreylist.a milter/libdmarc.a milter/li
 	milter/libauthres.a milter/libspfcheck.a $(SPF2_LIBS) $(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8
 
-# The milter protocol's packets (pure parser and reply encoder), with its
-# unit table and fuzz target; the engine that speaks the protocol on
-# libevent is built on it.
-noinst_LIBRARIES += milter/libmilterpacket.a
-milter_libmilterpacket_a_SOURCES = milter/packet.c milter/packet.h
-UNIT_TESTS += tests/unit/test_milter_packet
-tests_unit_test_milter_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
-tests_unit_test_milter_packet_LDADD = milter/libmilterpacket.a $(LDADD)
-FUZZ_TARGETS += tests/fuzz/fuzz_milter_packet
+# The milter protocol (pure: packets parsed and encoded, one connection's
+# state machine), with unit tables and fuzz targets; the engine that
+# speaks it on libevent is built on it.
+noinst_LIBRARIES += milter/libmilterproto.a
+milter_libmilterproto_a_SOURCES = milter/packet.c milter/packet.h \
+	milter/session.c milter/session.h
+MILTER_PROTO_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
+MILTER_PROTO_LDADD = milter/libmilterproto.a $(LDADD)
+UNIT_TESTS += tests/unit/test_milter_packet tests/unit/test_milter_session
+tests_unit_test_milter_packet_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
+tests_unit_test_milter_packet_LDADD = $(MILTER_PROTO_LDADD)
+tests_unit_test_milter_session_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
+tests_unit_test_milter_session_LDADD = $(MILTER_PROTO_LDADD)
+FUZZ_TARGETS += tests/fuzz/fuzz_milter_packet tests/fuzz/fuzz_milter_session
 if ENABLE_FUZZING
 tests_fuzz_fuzz_milter_packet_LDFLAGS = -fsanitize=fuzzer
-tests_fuzz_fuzz_milter_packet_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
-tests_fuzz_fuzz_milter_packet_LDADD = milter/libmilterpacket.a $(LDADD)
+tests_fuzz_fuzz_milter_packet_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
+tests_fuzz_fuzz_milter_packet_LDADD = $(MILTER_PROTO_LDADD)
+tests_fuzz_fuzz_milter_session_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_milter_session_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
+tests_fuzz_fuzz_milter_session_LDADD = $(MILTER_PROTO_LDADD)
 endif
