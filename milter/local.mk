@@ -30,16 +30,20 @@ dist_man_MANS += milter/limristem-milter.8
 # The milter protocol (pure: packets parsed and encoded, one connection's
 # state machine), with unit tables and fuzz targets; the engine that
 # speaks it on libevent is built on it.
-noinst_LIBRARIES += milter/libmilterproto.a
-milter_libmilterproto_a_SOURCES = milter/packet.c milter/packet.h \
-	milter/session.c milter/session.h
+noinst_LIBRARIES += milter/libmilterengine.a
+milter_libmilterengine_a_SOURCES = milter/packet.c milter/packet.h \
+	milter/session.c milter/session.h \
+	milter/engine.c milter/engine.h
 MILTER_PROTO_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
-MILTER_PROTO_LDADD = milter/libmilterproto.a $(LDADD)
-UNIT_TESTS += tests/unit/test_milter_packet tests/unit/test_milter_session
+MILTER_PROTO_LDADD = milter/libmilterengine.a $(LDADD)
+UNIT_TESTS += tests/unit/test_milter_packet tests/unit/test_milter_session \
+	tests/unit/test_milter_engine
 tests_unit_test_milter_packet_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_unit_test_milter_packet_LDADD = $(MILTER_PROTO_LDADD)
 tests_unit_test_milter_session_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_unit_test_milter_session_LDADD = $(MILTER_PROTO_LDADD)
+tests_unit_test_milter_engine_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
+tests_unit_test_milter_engine_LDADD = $(MILTER_PROTO_LDADD)
 FUZZ_TARGETS += tests/fuzz/fuzz_milter_packet tests/fuzz/fuzz_milter_session
 if ENABLE_FUZZING
 tests_fuzz_fuzz_milter_packet_LDFLAGS = -fsanitize=fuzzer

@@ -56,6 +56,8 @@ struct milter_session {
 	struct strbuf reply;		/* an SMFIR_REPLYCODE packet for it */
 	bool done;
 	const char *error;
+	void (*notify)(void *arg);
+	void *notify_arg;
 	struct strbuf out;
 };
 
@@ -238,6 +240,19 @@ void milter_session_answer(struct milter_session *s, enum milter_status status)
 		return;
 	s->pending = 0;
 	answered(s, code, status);
+	if (s->notify != NULL)
+		s->notify(s->notify_arg);
+}
+
+void milter_session_set_notify(struct milter_session *s, void (*answered_fn)(void *arg), void *arg)
+{
+	s->notify = answered_fn;
+	s->notify_arg = arg;
+}
+
+bool milter_session_in_message(const struct milter_session *s)
+{
+	return s->phase >= PHASE_ENVELOPE;
 }
 
 int milter_session_set_reply(struct milter_session *s, const char *code, const char *dsn,

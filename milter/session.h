@@ -89,8 +89,12 @@ bool milter_session_pending(const struct milter_session *s);
 bool milter_session_done(const struct milter_session *s);
 const char *milter_session_error(const struct milter_session *s);
 
-/* The answer to the pending command. */
+/* The answer to the pending command. The notifier (if set) is called
+ * after it, so that the engine writes the reply and reads on. */
 void milter_session_answer(struct milter_session *s, enum milter_status status);
+void milter_session_set_notify(struct milter_session *s, void (*answered)(void *arg), void *arg);
+/* True between MAIL and the answer to the end of the message. */
+bool milter_session_in_message(const struct milter_session *s);
 
 /* For the command being answered: the SMTP reply of a REJECT or TEMPFAIL
  * (see milter_reply_code(); text may hold several lines). -1 when code
