@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "clock.h"
@@ -20,12 +21,18 @@
 #define DB_BACKOFF_MIN_MS 100
 #define DB_ERROR_MAX 512
 #define DB_COLUMN_MIN 64
+#define DB_STATEMENT_RETRIES 3		/* of a statement outside a transaction */
+#define DB_RETRY_PAUSE_MS 20		/* doubled before each */
 
 /* Strict mode so that the server refuses a bad row instead of mangling it;
  * UTC so that timestamps mean the same on every node. */
 #define DB_SESSION_INIT \
 	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE," \
 	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
+/* ... and a row lock is waited for less than the read timeout (InnoDB's
+ * default is 50 s), so that a stuck lock is error 1205, not a connection
+ * given up for dead. */
+#define DB_SESSION_LOCK_WAIT ", innodb_lock_wait_timeout = %u"
 
 struct db {
 	MYSQL *mysql;
@@ -34,6 +41,7 @@ struct db {
 	char *user;
 	char *password;
 	unsigned connect_timeout_s, read_timeout_s, write_timeout_s;
+	char session_init[sizeof(DB_SESSION_INIT DB_SESSION_LOCK_WAIT) + 16];
 	struct backoff backoff;
 	bool in_transaction;
 	bool was_up;
@@ -76,6 +84,8 @@ struct db *db_new(const struct db_settings *s, char *err, size_t errlen)
 	db->connect_timeout_s = ms_to_s(s->connect_timeout_ms);
 	db->read_timeout_s = ms_to_s(s->read_timeout_ms);
 	db->write_timeout_s = ms_to_s(s->write_timeout_ms);
+	snprintf(db->session_init, sizeof(db->session_init), DB_SESSION_INIT DB_SESSION_LOCK_WAIT,
+		 db->read_timeout_s > 1 ? db->read_timeout_s - 1 : 1);	/* fits: sized for it */
 	backoff_init(&db->backoff, DB_BACKOFF_MIN_MS, s->reconnect_max_ms);
 	db->was_up = true;
 	if (endpoint_format(&s->address, db->where, sizeof(db->where)) < 0)
@@ -111,12 +121,64 @@ static void set_error(struct db *db, unsigned code, const char *message)
 	snprintf(db->last_error, sizeof(db->last_error), "%s", message);
 }
 
+enum db_error_class db_error_class(unsigned code)
+{
+	switch (code) {
+	case 0:
+		return DB_CLASS_NONE;
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case 1053:	/* ER_SERVER_SHUTDOWN */
+	case 1158:	/* ER_NET_READ_ERROR */
+	case 1159:	/* ER_NET_READ_INTERRUPTED */
+	case 1160:	/* ER_NET_ERROR_ON_WRITE */
+	case 1161:	/* ER_NET_WRITE_INTERRUPTED */
+	case 1927:	/* ER_CONNECTION_KILLED */
+	case 4031:	/* the server's idle timeout closed the session */
+		return DB_CLASS_CONNECTION;
+	case DB_ER_LOCK_DEADLOCK:
+	case DB_ER_LOCK_WAIT_TIMEOUT:
+	case DB_ER_CHECKREAD:
+	case DB_ER_QUERY_INTERRUPTED:
+	case DB_ER_READ_ONLY:
+	case DB_ER_WSREP_NOT_READY:
+	case 1180:	/* ER_ERROR_DURING_COMMIT */
+	case 1637:	/* ER_TOO_MANY_CONCURRENT_TRXS */
+	case 1836:	/* ER_READ_ONLY_MODE */
+		return DB_CLASS_RETRY;
+	default:
+		return DB_CLASS_PERMANENT;
+	}
+}
+
+const char *db_error_reason(unsigned code)
+{
+	switch (code) {
+	case DB_ER_LOCK_DEADLOCK:
+		return "deadlock";
+	case DB_ER_LOCK_WAIT_TIMEOUT:
+		return "lock_wait_timeout";
+	default:
+		break;
+	}
+	switch (db_error_class(code)) {
+	case DB_CLASS_CONNECTION:
+		return "connection";
+	case DB_CLASS_RETRY:
+		return "transient";
+	case DB_CLASS_PERMANENT:
+		return "refused";
+	default:
+		return "other";
+	}
+}
+
 static bool is_connection_error(unsigned code)
 {
-	return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST ||
-	       code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR ||
-	       code == 1927 /* ER_CONNECTION_KILLED */ || code == 4031 /* idle timeout */ ||
-	       code == 1053 /* ER_SERVER_SHUTDOWN */;
+	return db_error_class(code) == DB_CLASS_CONNECTION;
 }
 
 static int connect_failed(struct db *db)
@@ -148,7 +210,7 @@ int db_connect(struct db *db)
 	mysql_options(db->mysql, MYSQL_OPT_READ_TIMEOUT, &db->read_timeout_s);
 	mysql_options(db->mysql, MYSQL_OPT_WRITE_TIMEOUT, &db->write_timeout_s);
 	mysql_options(db->mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(db->mysql, MYSQL_INIT_COMMAND, DB_SESSION_INIT);
+	mysql_options(db->mysql, MYSQL_INIT_COMMAND, db->session_init);
 	if (db->address.kind == ENDPOINT_UNIX) {
 		socket_path = db->address.path;
 		host = "localhost";
@@ -313,6 +375,8 @@ out:
 			set_error(db, mysql_errno(db->mysql), mysql_error(db->mysql));
 		if (is_connection_error(db->last_errno))
 			ret = DB_UNAVAILABLE;
+		else if (db_error_class(db->last_errno) == DB_CLASS_RETRY)
+			ret = DB_RETRY;
 	}
 	if (meta != NULL)
 		mysql_free_result(meta);
@@ -323,8 +387,8 @@ out:
 	return ret;
 }
 
-static int run(struct db *db, const char *sql, const struct db_param *params, size_t n,
-	       db_row_callback *cb, void *arg, uint64_t *affected_r)
+static int run_connected(struct db *db, const char *sql, const struct db_param *params,
+			 size_t n, db_row_callback *cb, void *arg, uint64_t *affected_r)
 {
 	bool fresh = db->mysql == NULL;
 	int ret;
@@ -345,6 +409,28 @@ static int run(struct db *db, const char *sql, const struct db_param *params, si
 	if (db_connect(db) != DB_OK)
 		return DB_UNAVAILABLE;
 	return run_once(db, sql, params, n, cb, arg, affected_r);
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&t, &t) < 0)
+		;
+}
+
+/* A statement on its own that InnoDB rolled back is run again; inside a
+ * transaction only the caller can run what came before it. */
+static int run(struct db *db, const char *sql, const struct db_param *params, size_t n,
+	       db_row_callback *cb, void *arg, uint64_t *affected_r)
+{
+	for (unsigned attempt = 0;; attempt++) {
+		int ret = run_connected(db, sql, params, n, cb, arg, affected_r);
+
+		if (ret != DB_RETRY || db->in_transaction || attempt >= DB_STATEMENT_RETRIES)
+			return ret;
+		pause_ms(DB_RETRY_PAUSE_MS << attempt);
+	}
 }
 
 int db_query(struct db *db, const char *sql, const struct db_param *params, size_t nparams,

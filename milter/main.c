@@ -129,7 +129,8 @@ static int set_socket_access(const struct milter_section *s, const struct endpoi
 
 /* Greylisting and reputation: Redis or memory, and the database writer.
  * Before the privilege drop: the password files are root's to read. */
-static int open_state(const struct milter_settings *settings, char *err, size_t errlen)
+static int open_state(const struct milter_settings *settings, struct metrics *m, char *err,
+		      size_t errlen)
 {
 	const struct milter_section *s = &settings->milter;
 
@@ -144,7 +145,7 @@ static int open_state(const struct milter_settings *settings, char *err, size_t 
 	milter.store = store_new(milter.redis, (size_t)s->memory_state_max);
 	if (s->reputation && settings->common.database.address.kind != ENDPOINT_NONE) {
 		milter.writeback = writeback_new("milter", "reputation counters, trusted replies",
-						 &settings->common.database, err, errlen);
+						 &settings->common.database, m, err, errlen);
 		if (milter.writeback == NULL)
 			return -1;
 		milter.rep_flush = rep_flush_new(milter.writeback, s->reputation_flush_ms);
@@ -178,7 +179,7 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 		return -1;
 	if (s->daemon.pid_file[0] && (*pid_fd = daemon_pidfile_create(s->daemon.pid_file, err, errlen)) < 0)
 		return -1;
-	if (tables_open(settings, err, errlen) < 0 || open_state(settings, err, errlen) < 0)
+	if (tables_open(settings, err, errlen) < 0 || open_state(settings, m, err, errlen) < 0)
 		return -1;
 	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
 		return -1;

@@ -141,7 +141,7 @@ static int start_privileged(struct policyd *d, int *fds, size_t *nfds, char *err
 	d->service.have_database = table_source_uses_db(d->tables);
 	if (d->service.have_database &&
 	    (d->service.writeback = writeback_new("policyd", "trap hits, holds, blocklist answers",
-						   &c->database, err, errlen)) == NULL)
+						   &c->database, d->metrics, err, errlen)) == NULL)
 		return -1;
 	if (c->redis.address.kind != ENDPOINT_NONE &&
 	    (d->service.redis = redis_async_new(d->base, &c->redis, err, errlen)) == NULL)

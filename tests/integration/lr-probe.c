@@ -15,6 +15,11 @@
  *   lr-probe -c CONF dns NAME TYPE [NAME TYPE...]   blocking lookups
  *   lr-probe -c CONF dns-async NAME TYPE [...]      libevent lookups
  *   lr-probe metrics HOST:PORT SECONDS       serve a demo registry
+ *   lr-probe -c CONF writeback COUNT MS SQL...   through common/writeback: COUNT
+ *                                            rounds, one every MS ms, each queueing
+ *                                            every SQL (its ? is the round number);
+ *                                            then waits until all is committed and
+ *                                            prints the writeback_* metrics
  */
 #include "autoconfig.h"
 
@@ -37,6 +42,8 @@
 #include "redis.h"
 #include "redis_async.h"
 #include "settings.h"
+#include "strbuf.h"
+#include "writeback.h"
 
 struct probe_settings {
 	struct common_settings common;
@@ -426,6 +433,74 @@ static int cmd_metrics(int argc, char **argv)
 	return 0;
 }
 
+/* --- writeback ------------------------------------------------------------- */
+
+/* The writeback_queued gauge: what is not committed (or given up) yet. */
+static long long writeback_waiting(const struct metrics *m)
+{
+	struct strbuf text = STRBUF_INIT;
+	const char *at;
+	long long n = -1;
+
+	metrics_render(m, &text);
+	if ((at = strstr(strbuf_str(&text), "\nwriteback_queued{")) != NULL &&
+	    (at = strchr(at, '}')) != NULL)
+		n = strtoll(at + 1, NULL, 10);
+	strbuf_release(&text);
+	return n;
+}
+
+static void print_writeback_metrics(const struct metrics *m)
+{
+	struct strbuf text = STRBUF_INIT;
+
+	metrics_render(m, &text);
+	for (const char *line = strbuf_str(&text); *line != '\0'; ) {
+		size_t len = strcspn(line, "\n");
+		if (strncmp(line, "writeback_", 10) == 0)
+			printf("metric %.*s\n", (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+	strbuf_release(&text);
+}
+
+static int cmd_writeback(int argc, char **argv)
+{
+	struct metrics *m;
+	struct writeback *wb;
+	char err[512];
+	int count, interval_ms;
+
+	if (argc < 3)
+		return usage();
+	count = atoi(argv[0]);
+	interval_ms = atoi(argv[1]);
+	m = metrics_new();
+	wb = writeback_new("probe", "probe rows", &settings.common.database, m, err, sizeof(err));
+	if (wb == NULL || writeback_start(wb) < 0) {
+		fprintf(stderr, "lr-probe: %s\n", wb == NULL ? err : "cannot start the writer");
+		writeback_free(&wb);
+		metrics_free(&m);
+		return 1;
+	}
+	for (int i = 0; i < count; i++) {
+		for (int k = 2; k < argc; k++)
+			writeback_push(wb, argv[k], (struct db_param[]){ DB_INT(i) },
+				       strchr(argv[k], '?') != NULL ? 1 : 0);
+		if (interval_ms > 0)
+			usleep((useconds_t)interval_ms * 1000);
+	}
+	printf("pushed=%d\n", count);
+	fflush(stdout);
+	for (int64_t until = clock_monotonic_ms() + 120000;
+	     writeback_waiting(m) != 0 && clock_monotonic_ms() < until; )
+		usleep(50 * 1000);
+	print_writeback_metrics(m);
+	writeback_free(&wb);
+	metrics_free(&m);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -433,6 +508,7 @@ static const struct {
 	{ "config", cmd_config }, { "migrate", cmd_migrate }, { "sql", cmd_sql },
 	{ "redis-loop", cmd_redis_loop }, { "redis-async-loop", cmd_redis_async_loop },
 	{ "dns", cmd_dns }, { "dns-async", cmd_dns_async }, { "metrics", cmd_metrics },
+	{ "writeback", cmd_writeback },
 };
 
 int main(int argc, char **argv)
