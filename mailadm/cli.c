@@ -9,9 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "redis.h"
+
+#define CLI_WRITE_ATTEMPTS 5		/* of a transaction the server rolls back */
+#define CLI_WRITE_PAUSE_US 25000	/* doubled before each attempt */
 
 static void print_usage(const struct cli_command *cmd)
 {
@@ -170,6 +174,12 @@ int cli_db_fail(struct cli *cli, int result, const char *what)
 {
 	unsigned code = db_errno(cli->db);
 
+	if (result == DB_RETRY && cli->write_retryable) {
+		cli->write_again = true;	/* cli_write() runs it again */
+		fprintf(stderr, "mailadm: %s: rolled back by the database (%s); trying again\n",
+			what, db_error(cli->db));
+		return EXIT_FAILURE_OTHER;
+	}
 	if (result == DB_UNAVAILABLE)
 		return cli_fail(cli, EXIT_UNAVAILABLE, "%s: database unavailable: %s", what,
 				db_error(cli->db));
@@ -236,14 +246,12 @@ void cli_redis_forget(struct cli *cli, const char *key)
 	redis_free(&r);
 }
 
-int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg)
+/* One attempt of cli_write()'s transaction. */
+static int write_once(struct cli *cli, struct db *db, int (*fn)(struct cli *cli, void *arg),
+		      void *arg, unsigned long long *generation_r)
 {
-	struct db *db = cli_db(cli);
-	unsigned long long generation = 0;
 	int ret, code;
 
-	if (db == NULL)
-		return EXIT_UNAVAILABLE;
 	if ((ret = db_begin(db)) != DB_OK)
 		return cli_db_fail(cli, ret, "starting a transaction");
 	code = fn(cli, arg);
@@ -252,16 +260,36 @@ int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg)
 			      "changed_at = CURRENT_TIMESTAMP WHERE id = 1", NULL, 0, NULL);
 		if (ret == DB_OK)
 			ret = db_query(db, "SELECT generation FROM change_counter WHERE id = 1", NULL, 0,
-				       read_generation, &generation);
+				       read_generation, generation_r);
 		if (ret == DB_OK)
 			ret = db_commit(db);
 		if (ret != DB_OK)
 			code = cli_db_fail(cli, ret, "saving the change");
 	}
-	if (code != EXIT_OK) {
+	if (code != EXIT_OK)
 		db_rollback(db);
-		return code;
+	return code;
+}
+
+int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg)
+{
+	struct db *db = cli_db(cli);
+	unsigned long long generation = 0;
+	int code;
+
+	if (db == NULL)
+		return EXIT_UNAVAILABLE;
+	for (unsigned attempt = 1;; attempt++) {
+		cli->write_retryable = attempt < CLI_WRITE_ATTEMPTS;
+		cli->write_again = false;
+		code = write_once(cli, db, fn, arg, &generation);
+		if (code == EXIT_OK || !cli->write_again)
+			break;
+		usleep(CLI_WRITE_PAUSE_US << attempt);
 	}
+	cli->write_retryable = false;
+	if (code != EXIT_OK)
+		return code;
 	publish_change(cli, generation);
 	return EXIT_OK;
 }

@@ -58,6 +58,8 @@ struct cli {
 	bool json;
 	const struct cli_command *command;
 	struct db *db;
+	bool write_retryable;		/* inside cli_write(), with attempts left */
+	bool write_again;		/* the server rolled the write back: run it again */
 };
 
 /* Fills args from argv (the words after NOUN VERB). Returns 0, or prints
@@ -81,7 +83,11 @@ struct db *cli_db(struct cli *cli);
 
 /* Runs the statements of a write inside one transaction that also moves
  * change_counter, then tells the daemons (Redis PUBLISH). fn returns an
- * exit code; anything but EXIT_OK rolls the transaction back. */
+ * exit code; anything but EXIT_OK rolls the transaction back. When the
+ * server rolls it back (a deadlock, a lock wait timeout, Galera's
+ * certification failure: DB_RETRY given to cli_db_fail()), the whole
+ * transaction, fn included, is run again, a few times: fn must undo what
+ * it did outside the database when it fails. */
 int cli_write(struct cli *cli, int (*fn)(struct cli *cli, void *arg), void *arg);
 /* Deletes <prefix>key from Redis (a daemon's live state the database
  * change alone does not clear); warns when Redis is unreachable. */

@@ -265,6 +265,33 @@ class WritebackTest(unittest.TestCase):
                       "for", r.stderr)
         self.assertIn("INSERT INTO wb_checked (n) VALUES (?) with (5)", r.stderr)
 
+    def test_mailadm_write_rolled_back_by_a_deadlock_runs_again(self):
+        """mailadm's transaction (the row, then change_counter) is the
+        deadlock's victim: the whole command runs again and succeeds
+        (before, it failed with the deadlock's message)."""
+        self.sql("CREATE TABLE IF NOT EXISTS wb_ballast (n INT NOT NULL) ENGINE=InnoDB")
+        address = "deadlock@" + DOMAIN
+        other = SqlSession(self.stack)
+        try:
+            other.run("START TRANSACTION")
+            other.run("INSERT INTO wb_ballast SELECT seq FROM seq_1_to_5000")
+            other.run("SELECT generation FROM change_counter WHERE id = 1 FOR UPDATE")
+            cmd = subprocess.Popen([os.path.join(self.stack.builddir, "mailadm", "mailadm"), "-c",
+                                    self.conf, "trap", "add", address], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+            harness.wait_for(lambda: self.sql(
+                "SELECT COUNT(*) FROM information_schema.innodb_trx "
+                "WHERE trx_state = 'LOCK WAIT'") == "1", 10, "mailadm to wait for the lock")
+            other.run("SELECT id FROM spam_traps WHERE address = '%s' FOR UPDATE" % address)
+            other.run("ROLLBACK")
+            out, err = cmd.communicate(timeout=30)
+        finally:
+            other.close()
+        self.assertEqual(cmd.returncode, 0, out + err)
+        self.assertIn("rolled back by the database (Deadlock found", err)
+        self.assertEqual(self.sql("SELECT COUNT(*) FROM spam_traps WHERE address = '%s'" % address),
+                         "1")
+
 
 if __name__ == "__main__":
     unittest.main()
