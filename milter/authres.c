@@ -823,18 +823,3 @@ bool authres_id_equal(const char *a, const char *b)
 			return false;
 	return true;
 }
-
-bool authres_is_ours(const char *buf, size_t len, bool aar, const char *our_id)
-{
-	char id[AUTHRES_ID_MAX + 1];
-	unsigned instance;
-	int ret;
-
-	if (our_id == NULL || id_length_without_dot(our_id) == 0)
-		return false;
-	if (aar)
-		ret = authres_parse_aar_id(buf, len, &instance, id, NULL);
-	else
-		ret = authres_parse_id(buf, len, id, NULL);
-	return ret == 0 && authres_id_equal(id, our_id);
-}

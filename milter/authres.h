@@ -15,8 +15,9 @@
  *    the start of an incoming Authentication-Results or
  *    ARC-Authentication-Results ("i=N;" first) value, skipping comments
  *    (nested), folding white space and an optional version number, and
- *    unquoting a quoted-string id; authres_is_ours() compares it with ours
- *    so the milter can delete forged fields (RFC 8601 section 5).
+ *    unquoting a quoted-string id; authres_claim() (authres_claim.c)
+ *    decides whether a field claims ours, so the milter can delete forged
+ *    fields (RFC 8601 section 5).
  *
  * Every function returns 0 on success or a negative AUTHRES_E* code and
  * sets *why_r (when why_r is not NULL) to a static English explanation; on
@@ -132,10 +133,33 @@ int authres_parse_aar_id(const char *buf, size_t len, unsigned *instance_r,
 bool authres_id_equal(const char *a, const char *b);
 
 /*
- * True when the field value buf[0..len) parses and claims our_id: the
- * field the milter must delete. aar selects the ARC-Authentication-Results
- * syntax. A malformed value is not ours (false).
+ * Whether an incoming field value buf[0..len) claims our_id, so that the
+ * milter must delete it (RFC 8601 section 5). aar selects the
+ * ARC-Authentication-Results syntax ("i=N;" first). Readers differ on
+ * malformed fields and on comments, so a field claims our id when any of
+ * these finds it (authres_claim.c has the details):
+ *
+ *  PARSED    the strict parser above reads our id;
+ *  MALFORMED the strict parser fails, and our id is a token of the field
+ *            once comments (nested to any depth; an unterminated one runs
+ *            to the end) are dropped and quoted-pairs resolved;
+ *  PREFIX    our id is a token of the raw text before the first ';' (the
+ *            second for an AAR), comments and quotes read as plain text,
+ *            quoted-pairs resolved, whatever the strict parser read.
+ *
+ * A token is a run of RFC 2045 token characters and bytes >= 0x80 (C0
+ * controls and DEL are skipped, not separators); it matches our id ASCII
+ * case-insensitively, one trailing dot on either side ignored. Linear in
+ * len, no allocation. An empty our_id is never claimed.
  */
-bool authres_is_ours(const char *buf, size_t len, bool aar, const char *our_id);
+enum authres_claim {
+	AUTHRES_CLAIM_NONE = 0,
+	AUTHRES_CLAIM_PARSED,
+	AUTHRES_CLAIM_MALFORMED,
+	AUTHRES_CLAIM_PREFIX,
+};
+
+enum authres_claim authres_claim(const char *buf, size_t len, bool aar, const char *our_id);
+const char *authres_claim_name(enum authres_claim claim);
 
 #endif

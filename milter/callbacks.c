@@ -24,6 +24,7 @@
 #include "dns_glue.h"
 #include "forward.h"
 #include "greylist.h"
+#include "header_edit.h"
 #include "judge.h"
 #include "log.h"
 #include "milter.h"
@@ -63,11 +64,19 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long actions, unsigned long 
 			     unsigned long *actions_r, unsigned long *steps_r,
 			     unsigned long *unused2_r, unsigned long *unused3_r)
 {
-	*actions_r = actions & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	const unsigned long needed = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+
+	*actions_r = actions & (needed | SMFIF_QUARANTINE);
 	/* header values exactly as received: simple canonicalization needs them */
 	*steps_r = steps & SMFIP_HDR_LEADSPC;
 	*unused2_r = *unused3_r = 0;
-	return (steps & SMFIP_HDR_LEADSPC) ? SMFIS_CONTINUE : SMFIS_REJECT;
+	/* an MTA that would not let us delete forged fields gets no service */
+	if ((actions & needed) != needed || !(steps & SMFIP_HDR_LEADSPC)) {
+		log_error("milter: the MTA does not offer to add and delete header fields with "
+			  "their leading space: refusing the connection");
+		return SMFIS_REJECT;
+	}
+	return SMFIS_CONTINUE;
 }
 
 static void client_from_sockaddr(struct connection *c, const struct sockaddr *sa)
@@ -223,6 +232,8 @@ static sfsistat on_eoh(SMFICTX *ctx)
 	struct connection *c = connection_of(ctx);
 	struct message *m = c ? c->message : NULL;
 
+	if (m != NULL)
+		message_plan_edits(m, milter.authserv_id);	/* before the signer reads them */
 	if (m != NULL && m->arc != NULL)
 		m->arc_wants_body = arc_verify_eoh(m->arc);
 	if (m != NULL && m->dkim != NULL)
@@ -302,28 +313,40 @@ static void log_summary(const struct connection *c, const struct message *m,
 		 (long long)(us / 1000), (long long)(us % 1000));
 }
 
-/* Deletes Authentication-Results and ARC-Authentication-Results fields
- * that claim our authserv-id: only we may say what we checked. Returns
- * how many ARC fields went (a chain we cut into is not ours to seal). */
-static unsigned remove_forged_results(SMFICTX *ctx, const struct message *m)
+#define FORGED_LOGGED_MAX 3	/* forged fields logged one by one, per message */
+
+/* Applies the message's deletions (header_edit.h), all of them before
+ * anything is added. -1 when the MTA did not take one. */
+static int apply_deletions(SMFICTX *ctx, struct message *m)
 {
-	unsigned arc_removed = 0;
+	const struct header_plan *p = &m->edits;
+	const char *id = m->queue_id[0] ? m->queue_id : "-";
+	unsigned logged = 0, forged = p->forged_results + p->forged_arc_results;
 
-	for (size_t i = 0; i < m->header_count; i++) {
-		const struct header_field *h = &m->headers[i];
-		bool aar = strcasecmp(h->name, "ARC-Authentication-Results") == 0;
-		char name[64];
+	message_plan_edits(m, milter.authserv_id);
+	for (size_t i = 0; i < p->count; i++) {
+		const struct header_deletion *d = &p->deletions[i];
+		char *name = xstrndup(d->name, d->name_len);
+		int rc = smfi_chgheader(ctx, name, (int)d->index, NULL);
 
-		if ((!aar && strcasecmp(h->name, "Authentication-Results") != 0) ||
-		    !authres_is_ours(h->value, strlen(h->value), aar, milter.authserv_id))
-			continue;
-		snprintf(name, sizeof(name), "%s", h->name);
-		arc_removed += aar;
-		if (smfi_chgheader(ctx, name, (int)h->index, NULL) == MI_SUCCESS)
-			log_notice("milter: %s: removed a %s field claiming our authserv-id %s",
-				   m->queue_id[0] ? m->queue_id : "-", h->name, milter.authserv_id);
+		if (d->why != HEADER_EDIT_FOREIGN_VERDICT && logged++ < FORGED_LOGGED_MAX)
+			log_notice("milter: %s: removed %s: it %s %s", id, name,
+				   authres_claim_name(d->claim), milter.authserv_id);
+		free(name);
+		if (rc != MI_SUCCESS) {
+			log_error("milter: %s: the MTA did not delete a header field", id);
+			return -1;
+		}
 	}
-	return arc_removed;
+	if (forged > FORGED_LOGGED_MAX)
+		log_notice("milter: %s: removed %u fields claiming our authserv-id in all", id, forged);
+	if (p->foreign_verdicts > 0)
+		log_info("milter: %s: removed %u foreign X-Spam/X-Limristem field%s", id,
+			 p->foreign_verdicts, p->foreign_verdicts == 1 ? "" : "s");
+	metric_add(milter.removed_fields[0], p->forged_results);
+	metric_add(milter.removed_fields[1], p->forged_arc_results);
+	metric_add(milter.removed_fields[2], p->foreign_verdicts);
+	return 0;
 }
 
 static void insert_header(SMFICTX *ctx, const char *name, const char *value)
@@ -355,7 +378,7 @@ static void seal(SMFICTX *ctx, struct message *m, struct verify_outcome *o, cons
 static void add_results(SMFICTX *ctx, const struct connection *c, struct verify_outcome *o)
 {
 	char value[8192];
-	bool cut_chain = remove_forged_results(ctx, c->message) > 0;
+	bool cut_chain = c->message->edits.forged_arc_results > 0;
 
 	/* with SMFIP_HDR_LEADSPC the space after the colon is ours to write */
 	value[0] = ' ';
@@ -369,33 +392,10 @@ static void add_results(SMFICTX *ctx, const struct connection *c, struct verify_
 		seal(ctx, c->message, o, value + 1);
 }
 
-/* Spam verdicts and reputation traces are ours to write: the copies a
- * message brings from outside go (a spammer's "X-Spam-Status: No", a
- * trace that would make learning blame someone else). */
-static void remove_foreign_verdicts(SMFICTX *ctx, const struct message *m)
-{
-	static const char *const names[] = { "X-Spam-Score", "X-Spam-Status", "X-Spam-Flag",
-					     REP_TRACE_FIELD };
-
-	for (size_t i = 0; i < m->header_count; i++) {
-		const struct header_field *h = &m->headers[i];
-
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-			char name[64];
-
-			if (strcasecmp(h->name, names[k]) != 0)
-				continue;
-			snprintf(name, sizeof(name), "%s", h->name);
-			smfi_chgheader(ctx, name, (int)h->index, NULL);
-		}
-	}
-}
-
 static void add_verdict(SMFICTX *ctx, const struct message *m, const struct verify_outcome *o)
 {
 	char value[sizeof(o->trace) + SCORE_REASONS_MAX];
 
-	remove_foreign_verdicts(ctx, m);
 	if (o->trace[0] != '\0') {
 		snprintf(value, sizeof(value), " %s", o->trace);	/* trace is shorter */
 		insert_header(ctx, REP_TRACE_FIELD, value);
@@ -416,14 +416,33 @@ static void add_signatures(SMFICTX *ctx, const char *const values[], size_t coun
 		insert_header(ctx, "DKIM-Signature", values[i]);
 }
 
-static sfsistat finish(SMFICTX *ctx, struct connection *c, struct verify_outcome *o)
+/* Every answer ends here. A message that is accepted (or quarantined)
+ * first loses the fields only we may write, whatever path it took
+ * (inbound or outbound, scored or not), then gets ours: the signatures
+ * of outbound mail, the verdict and results of inbound mail. */
+static sfsistat finish(SMFICTX *ctx, struct connection *c, struct verify_outcome *o,
+		       const char *const signatures[], size_t signature_count)
 {
+	struct message *m = c->message;
 	sfsistat status = SMFIS_ACCEPT;
+	bool accepted = o->action == VERIFY_ACCEPT || o->action == VERIFY_QUARANTINE;
 
-	if (o->checked && o->action != VERIFY_REJECT && o->action != VERIFY_TEMPFAIL) {
-		if (o->scored)
-			add_verdict(ctx, c->message, o);
-		add_results(ctx, c, o);
+	if (accepted && m->too_many_headers) {	/* fields past the cap are not in the plan */
+		verify_decide(o, VERIFY_REJECT, "552", "5.3.4", "over the header field limit", "%s",
+			      "Message refused: too many header fields");
+		accepted = false;
+	}
+	if (accepted && apply_deletions(ctx, m) < 0) {
+		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.3.0", "a header field could not be deleted",
+			      "%s", "Temporary local problem, try again later");
+		accepted = false;
+	}
+	if (accepted) {
+		add_signatures(ctx, signatures, signature_count);
+		if (o->checked && o->scored)
+			add_verdict(ctx, m, o);
+		if (o->checked)
+			add_results(ctx, c, o);
 	}
 	if (o->action == VERIFY_QUARANTINE) {
 		char reason[300];
@@ -457,16 +476,14 @@ static sfsistat on_eom(SMFICTX *ctx)
 		size_t count;
 
 		outbound_end(c->message, &o, values, &count);
-		if (o.action == VERIFY_ACCEPT) {
-			add_signatures(ctx, values, count);
+		if (o.action == VERIFY_ACCEPT)
 			trusted_record(c->message);
-		}
 		metric_inc(count > 0 ? milter.signed_messages : milter.unsigned_messages);
-		return finish(ctx, c, &o);
+		return finish(ctx, c, &o, values, o.action == VERIFY_ACCEPT ? count : 0);
 	}
 	verify_message(c, c->message, &o);
 	judge_message(c, c->message, &o);
-	return finish(ctx, c, &o);
+	return finish(ctx, c, &o, NULL, 0);
 }
 
 static sfsistat on_abort(SMFICTX *ctx)

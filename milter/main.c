@@ -64,6 +64,14 @@ static void init_metrics(struct metrics *m)
 	}
 	milter.bad_from = metrics_counter(m, "milter_bad_from_total", NULL,
 					  "messages refused for their From header fields");
+	for (int i = 0; i < 3; i++) {
+		static const char *const kinds[] = { "results", "arc_results", "verdicts" };
+
+		snprintf(labels, sizeof(labels), "kind=\"%s\"", kinds[i]);
+		milter.removed_fields[i] = metrics_counter(m, "milter_removed_fields_total", labels,
+							   "incoming header fields deleted: results claiming "
+							   "our authserv-id, foreign X-Spam/X-Limristem fields");
+	}
 	milter.signed_messages = metrics_counter(m, "milter_signed_total", NULL,
 						 "outbound messages DKIM-signed");
 	milter.unsigned_messages = metrics_counter(m, "milter_unsigned_total", NULL,

@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "message.h"
@@ -26,7 +27,26 @@ void message_add_header(struct message *m, const char *name, const char *value)
 	h = &m->headers[m->header_count++];
 	h->name = xstrdup(name);
 	h->value = xstrdup(value);
-	h->index = (unsigned)message_header_count(m, name);	/* itself included */
+}
+
+void message_plan_edits(struct message *m, const char *our_id)
+{
+	struct header_edit_field *fields;
+
+	if (m->edits_planned)
+		return;
+	m->edits_planned = true;
+	fields = xcalloc(m->header_count + 1, sizeof(*fields));
+	for (size_t i = 0; i < m->header_count; i++)
+		fields[i] = (struct header_edit_field){ m->headers[i].name, m->headers[i].value,
+							strlen(m->headers[i].value) };
+	header_edit_plan(fields, m->header_count, our_id, &m->edits);
+	free(fields);
+}
+
+bool message_header_deleted(const struct message *m, size_t i)
+{
+	return m->edits_planned && i < m->edits.field_count && m->edits.deleted[i];
 }
 
 size_t message_header_count(const struct message *m, const char *name)
@@ -72,6 +92,7 @@ void message_free(struct message **mp)
 		free(m->headers[i].value);
 	}
 	free(m->headers);
+	header_plan_release(&m->edits);
 	arc_verify_free(&m->arc);
 	dkim_verify_free(&m->dkim);
 	dkim_sign_free(&m->signer);

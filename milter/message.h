@@ -21,6 +21,7 @@
 #include "dkim_verify.h"
 #include "from_header.h"
 #include "greylist_key.h"
+#include "header_edit.h"
 #include "score.h"
 #include "spf.h"
 #include "tables.h"
@@ -31,7 +32,6 @@
 struct header_field {
 	char *name;
 	char *value;		/* as received: leading space and folds kept */
-	unsigned index;		/* 1-based among fields of this name (smfi_chgheader) */
 };
 
 struct connection {
@@ -54,7 +54,9 @@ struct message {
 
 	struct header_field *headers;
 	size_t header_count, header_cap;
-	bool too_many_headers;
+	bool too_many_headers;		/* some were not recorded: the message is refused */
+	bool edits_planned;
+	struct header_plan edits;	/* fields to delete (header_edit.h), per headers[] */
 
 	struct arc_verify *arc;
 	bool arc_wants_body;
@@ -94,8 +96,14 @@ struct message {
 };
 
 struct message *message_new(void);
-/* Keeps a copy of the field; counts its index among fields of its name. */
+/* Keeps a copy of the field (up to MESSAGE_HEADERS_MAX, then only notes
+ * too_many_headers). */
 void message_add_header(struct message *m, const char *name, const char *value);
+/* Plans which recorded fields go (header_edit_plan() against our_id),
+ * once; the plan is m->edits. */
+void message_plan_edits(struct message *m, const char *our_id);
+/* Whether headers[i] is to be deleted (false before the plan). */
+bool message_header_deleted(const struct message *m, size_t i);
 /* The fields named name (case-insensitive), in order: count and the
  * n-th (0-based). */
 size_t message_header_count(const struct message *m, const char *name);

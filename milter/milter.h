@@ -108,6 +108,7 @@ struct milter_globals {
 	struct metric *spf_results[SPF_PERMERROR + 1];	/* MAIL FROM identity */
 	struct metric *dmarc_results[DMARC_RESULT_PERMERROR + 1];
 	struct metric *bad_from;
+	struct metric *removed_fields[3];	/* forged A-R, forged AAR, foreign verdicts */
 	struct metric *signed_messages, *unsigned_messages, *sealed_messages, *unsealed_messages;
 	struct metric *latency;
 

@@ -124,8 +124,10 @@ void outbound_begin(struct message *m)
 			  sd->domain, err);
 		return;
 	}
+	/* what Postfix delivers: the fields we delete are not signed */
 	for (size_t i = 0; i < m->header_count; i++)
-		dkim_sign_header(m->signer, m->headers[i].name, m->headers[i].value);
+		if (!message_header_deleted(m, i))
+			dkim_sign_header(m->signer, m->headers[i].name, m->headers[i].value);
 }
 
 void outbound_body(struct message *m, const void *data, size_t len)

@@ -5,7 +5,8 @@
  *
  * Invariants: a parsed id is non-empty, at most AUTHRES_ID_MAX bytes, has
  * no NUL inside and no line break; a refused value has an empty id and a
- * reason; authres_is_ours() agrees with the parser. Whatever
+ * reason; authres_claim() says PARSED exactly when the parser read the
+ * id, and whenever it read one, the field claims that id. Whatever
  * authres_build() accepts fits its buffer, folds only with the fold it was
  * given, and parses back (as A-R and, behind "i=1;", as AAR) to exactly
  * the authserv-id it was built with.
@@ -31,14 +32,16 @@ static void check_parsed(int rc, const char *id, const char *why, const char *bu
 {
 	if (rc != 0) {
 		assert(rc == AUTHRES_E_SYNTAX && why != NULL && id[0] == '\0');
-		assert(!authres_is_ours(buf, size, aar, "example.org"));
+		assert(authres_claim(buf, size, aar, "example.org") != AUTHRES_CLAIM_PARSED);
 		return;
 	}
 	size_t len = strlen(id);
 	assert(len >= 1 && len <= AUTHRES_ID_MAX);
 	assert(strchr(id, '\r') == NULL && strchr(id, '\n') == NULL);
 	/* "." is a valid token but no id anybody owns */
-	assert(authres_is_ours(buf, size, aar, id) == (strcmp(id, ".") != 0));
+	assert((authres_claim(buf, size, aar, id) == AUTHRES_CLAIM_PARSED) == (strcmp(id, ".") != 0));
+	assert((authres_claim(buf, size, aar, "example.org") == AUTHRES_CLAIM_PARSED) ==
+	       authres_id_equal(id, "example.org"));
 }
 
 static void check_parsers(const char *buf, size_t size)

@@ -13,6 +13,8 @@ import subprocess
 import unittest
 import urllib.request
 
+import authres
+
 import harness
 from test_dkim_interop import make_rsa
 
@@ -75,6 +77,13 @@ class MilterTest(unittest.TestCase):
             redis=False, database=False)
         cls.conf = conf
         stack.start_daemon("milter", MILTER, conf, lambda: os.path.exists(cls.sock))
+        # the same without reputation: nothing is scored, no trace is written
+        cls.sock_norep = stack.path("milter-norep.sock")
+        stack.start_daemon("milter-norep", MILTER, stack.config({"milter": {
+            "listen": ["unix:" + cls.sock_norep], "user": "", "socket_group": "postfix",
+            "internal_networks": ["10.99.0.0/16"], "authserv_id": AUTHSERV_ID,
+            "reputation": False}}, redis=False, database=False),
+            lambda: os.path.exists(cls.sock_norep))
         stack.start_postfix({"smtpd_milters": "unix:" + cls.sock,
                              "milter_default_action": "tempfail",
                              "smtpd_recipient_restrictions": "permit_mynetworks, reject",
@@ -85,7 +94,8 @@ class MilterTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stack.stop_postfix()
-        cls.stack.services.pop("milter").stop()
+        for name in ("milter", "milter-norep"):
+            cls.stack.services.pop(name).stop()
 
     def swaks(self, subject, headers, body="Hello."):
         argv = ["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],
@@ -204,15 +214,77 @@ class MilterTest(unittest.TestCase):
         self.assertIn("dmarc=fail/quarantine", self.stack.daemon_log("milter"))
 
     def test_forged_results_with_our_id_are_removed(self):
-        self.send_raw(("Authentication-Results: %s; dkim=pass header.d=bank.example\r\n"
+        forged = "Authentication-Results: %s; dkim=pass header.d=bank.example\r\n"
+        self.send_raw((forged % AUTHSERV_ID.upper() +
                        "Authentication-Results: other.example; spf=pass\r\n"
                        "From: a@%s\r\nTo: b@limristem.example\r\nSubject: forged ar\r\n\r\n"
-                       "hi\r\n" % (AUTHSERV_ID.upper(), SPFOK)).encode(), sender="a@" + SPFOK)
+                       "hi\r\n" % SPFOK).encode(), sender="a@" + SPFOK)
         message = self.stack.sink_message("forged ar")
         self.assertNotIn("bank.example", message)
         self.assertIn("Authentication-Results: other.example; spf=pass", message)
         self.authres("forged ar")  # exactly one field with our id: ours
         self.assertIn("\nAuthentication-Results: %s;" % AUTHSERV_ID, message)
+
+    def test_several_forged_fields_all_go_and_nothing_else(self):
+        """The outside review's message: two forged A-R, one foreign, two
+        X-Spam-Status. Deleting front to back by original index (Postfix
+        renumbers after each deletion) kept the second forged field and the
+        second X-Spam-Status and deleted the foreign A-R instead. With them,
+        forged fields our strict parser refuses but readers take as ours."""
+        forged = "Authentication-Results: %s; dkim=pass header.d=bank.example\r\n" % AUTHSERV_ID
+        fields = (forged + forged +
+                  "Authentication-Results: other.example; spf=pass smtp.mailfrom=x@other.example\r\n"
+                  "X-Spam-Status: No, score=-10\r\nX-Spam-Status: No, score=-20\r\n"
+                  "Authentication-Results: %s 0000000001; dkim=pass header.d=bank.example\r\n"
+                  "Authentication-Results: %s%s; dkim=pass header.d=bank.example\r\n"
+                  "X-Limristem-Reputation: id=0123456789abcdef0123456789abcdef; judged=good; "
+                  "ip=209.85.220.41; dkim=gmail.com\r\n"
+                  % (AUTHSERV_ID, "(" * 33 + "x" + ")" * 33 + " ", AUTHSERV_ID))
+        self.assert_queued(self.send_raw((fields + "From: a@%s\r\nTo: b@limristem.example\r\n"
+                                          "Subject: forged several\r\n\r\nhi\r\n" % SPFOK
+                                          ).encode(), sender="a@" + SPFOK))
+        message = email.message_from_string(self.stack.sink_message("forged several"))
+        results = message.get_all("Authentication-Results", [])
+        self.assertEqual(len(results), 2, results)
+        self.assertEqual(" ".join(results[1].split()),
+                         "other.example; spf=pass smtp.mailfrom=x@other.example")
+        self.assertNotIn("bank.example", str(message))
+        self.assertEqual(message.get_all("X-Spam-Status", []), [])
+        # the one trace left is the milter's own
+        traces = message.get_all("X-Limristem-Reputation", [])
+        self.assertEqual(len(traces), 1, traces)
+        self.assertNotIn("209.85.220.41", traces[0])
+        # an independent reader (python3-authres) finds our id in our field only
+        claimed = []
+        for value in results:
+            try:
+                parsed = authres.AuthenticationResultsHeader.parse_value(" ".join(value.split()))
+            except Exception:       # it refuses the ones it cannot read
+                continue
+            if parsed.authserv_id.lower() == AUTHSERV_ID:
+                claimed.append(str(parsed))
+        self.assertEqual(len(claimed), 1, claimed)
+        self.assertRegex(self.stack.daemon_log("milter"),
+                         r"removed Authentication-Results: it is malformed and names our "
+                         r"authserv-id")
+
+    def test_forged_fields_go_on_every_path(self):
+        """Inbound scored, inbound without a client address, outbound (an
+        internal network), and a milter without reputation: each deletes
+        forged results, X-Spam-* and traces (miltertest sees the deletions),
+        and refuses a message whose forged field is past the 1000-field cap."""
+        script = os.path.join(self.stack.srcdir, "tests", "integration", "miltertest",
+                              "forged_fields.lua")
+        for sock, client, label in ((self.sock, "192.0.2.7", "inbound"),
+                                    (self.sock, "unspec", "no-client"),
+                                    (self.sock, "10.99.0.5", "outbound"),
+                                    (self.sock_norep, "192.0.2.7", "no-reputation")):
+            r = subprocess.run(["miltertest", "-D", "socket=unix:" + sock, "-D",
+                                "authserv=" + AUTHSERV_ID, "-D", "client=" + client, "-D",
+                                "label=" + label, "-s", script],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, label + ": " + r.stdout + r.stderr)
+            self.assertIn("forged_fields %s: ok" % label, r.stdout)
 
     def test_miltertest_scripts(self):
         for name in ("from_fields", "dmarc"):

@@ -199,7 +199,8 @@ static void test_build_table(void **state)
 		/* whatever we write, we read back as ours */
 		assert_int_equal(authres_parse_id(out, strlen(out), id, &why), 0);
 		assert_true(authres_id_equal(id, build_cases[i].id));
-		assert_true(authres_is_ours(out, strlen(out), false, build_cases[i].id));
+		assert_int_equal(authres_claim(out, strlen(out), false, build_cases[i].id),
+				 AUTHRES_CLAIM_PARSED);
 	}
 }
 
@@ -230,7 +231,7 @@ static const struct {
 	int want_status;
 	const char *want_id;	/* "" on error */
 	unsigned want_instance;
-	bool ours;		/* claims OURS */
+	bool ours;		/* claims OURS (authres_claim(): strict or loose) */
 	const char *why;
 } parse_cases[] = {
 	/* RFC 8601 appendix B */
@@ -272,46 +273,48 @@ static const struct {
 	{ " example.org.evil.test; spf=pass", AR, 0, "example.org.evil.test", 0, false, "suffix" },
 	{ " mx.example.org; spf=pass", AR, 0, "mx.example.org", 0, false, "subdomain" },
 	{ " example.or; spf=pass", AR, 0, "example.or", 0, false, "prefix" },
-	{ " \"example.org \"; spf=pass", AR, 0, "example.org ", 0, false, "space inside quotes" },
+	{ " \"example.org \"; spf=pass", AR, 0, "example.org ", 0, true,
+	  "space inside quotes: a token before the first ';'" },
 	{ " example.org..; spf=pass", AR, 0, "example.org..", 0, false, "two trailing dots" },
-	/* malformed: not ours */
+	/* malformed: ours when our id is a token once comments are dropped, or
+	 * a token of the raw text before the first ';' (authres_claim()) */
 	{ "", AR, AUTHRES_E_SYNTAX, "", 0, false, "empty" },
 	{ " \r\n ", AR, AUTHRES_E_SYNTAX, "", 0, false, "only white space" },
-	{ "(example.org); x", AR, AUTHRES_E_SYNTAX, "", 0, false, "id only in a comment" },
-	{ "(unterminated example.org;", AR, AUTHRES_E_SYNTAX, "", 0, false, "unterminated comment" },
-	{ "(a)) example.org;", AR, AUTHRES_E_SYNTAX, "", 0, false, "unbalanced ')'" },
-	{ "example.org", AR, AUTHRES_E_SYNTAX, "", 0, false, "no ';'" },
-	{ "example.org spf=pass", AR, AUTHRES_E_SYNTAX, "", 0, false, "result without ';'" },
-	{ "example.org 1x;", AR, AUTHRES_E_SYNTAX, "", 0, false, "junk after version" },
-	{ "example.org 1234567890;", AR, AUTHRES_E_SYNTAX, "", 0, false, "version too long" },
-	{ "example.org\r\n;", AR, AUTHRES_E_SYNTAX, "", 0, false, "line break without WSP" },
-	{ "example.org\r ;", AR, AUTHRES_E_SYNTAX, "", 0, false, "bare CR" },
-	{ "exam\x01ple.org;", AR, AUTHRES_E_SYNTAX, "", 0, false, "control character" },
-	{ "@example.org;", AR, AUTHRES_E_SYNTAX, "", 0, false, "no token" },
+	{ "(example.org); x", AR, AUTHRES_E_SYNTAX, "", 0, true, "id only in a comment" },
+	{ "(unterminated example.org;", AR, AUTHRES_E_SYNTAX, "", 0, true, "unterminated comment" },
+	{ "(a)) example.org;", AR, AUTHRES_E_SYNTAX, "", 0, true, "unbalanced ')'" },
+	{ "example.org", AR, AUTHRES_E_SYNTAX, "", 0, true, "no ';'" },
+	{ "example.org spf=pass", AR, AUTHRES_E_SYNTAX, "", 0, true, "result without ';'" },
+	{ "example.org 1x;", AR, AUTHRES_E_SYNTAX, "", 0, true, "junk after version" },
+	{ "example.org 1234567890;", AR, AUTHRES_E_SYNTAX, "", 0, true, "version too long" },
+	{ "example.org\r\n;", AR, AUTHRES_E_SYNTAX, "", 0, true, "line break without WSP" },
+	{ "example.org\r ;", AR, AUTHRES_E_SYNTAX, "", 0, true, "bare CR" },
+	{ "exam\x01ple.org;", AR, AUTHRES_E_SYNTAX, "", 0, true, "control character" },
+	{ "@example.org;", AR, AUTHRES_E_SYNTAX, "", 0, true, "no token" },
 	{ "; spf=pass", AR, AUTHRES_E_SYNTAX, "", 0, false, "no id at all" },
-	{ "\"example.org;", AR, AUTHRES_E_SYNTAX, "", 0, false, "unterminated quoted id" },
+	{ "\"example.org;", AR, AUTHRES_E_SYNTAX, "", 0, true, "unterminated quoted id" },
 	{ "\"\"; spf=pass", AR, AUTHRES_E_SYNTAX, "", 0, false, "empty quoted id" },
 	{ "\"a\x01\";", AR, AUTHRES_E_SYNTAX, "", 0, false, "control character in quotes" },
 	{ "\"a\xff\";", AR, AUTHRES_E_SYNTAX, "", 0, false, "invalid UTF-8 in quotes" },
 	{ "\"ex\\", AR, AUTHRES_E_SYNTAX, "", 0, false, "quoted-pair at the end" },
 	{ "(\\", AR, AUTHRES_E_SYNTAX, "", 0, false, "quoted-pair at the end of a comment" },
-	{ "(a\nb) example.org;", AR, AUTHRES_E_SYNTAX, "", 0, false, "bare LF in a comment" },
+	{ "(a\nb) example.org;", AR, AUTHRES_E_SYNTAX, "", 0, true, "bare LF in a comment" },
 	{ "((((((((((((((((((((((((((((((((((x)))))))))))))))))))))))))))))))))) example.org;",
-	  AR, AUTHRES_E_SYNTAX, "", 0, false, "comments nested too deep" },
+	  AR, AUTHRES_E_SYNTAX, "", 0, true, "comments nested too deep" },
 	/* ARC-Authentication-Results */
 	{ "i=1; example.org; spf=pass", AAR, 0, "example.org", 1, true, "AAR" },
 	{ " i = 50 ;\r\n\t(c) Example.ORG 1; dkim=pass", AAR, 0, "Example.ORG", 50, true,
 	  "AAR with white space, comment and version" },
 	{ " i=2; lists.example.net; arc=pass", AAR, 0, "lists.example.net", 2, false, "AAR of a forwarder" },
-	{ "i=0; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "instance 0" },
-	{ "i=51; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "instance 51" },
-	{ "i=100; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "three digits" },
-	{ "i=1 example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "no ';' after i=" },
-	{ "i=; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "no instance" },
+	{ "i=0; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, true, "instance 0" },
+	{ "i=51; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, true, "instance 51" },
+	{ "i=100; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, true, "three digits" },
+	{ "i=1 example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, true, "no ';' after i=" },
+	{ "i=; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, true, "no instance" },
 	{ "i=1;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "no id after i=" },
-	{ "I=1; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, false, "uppercase I (RFC 8617 %s\"i\")" },
-	{ "example.org; i=1", AAR, AUTHRES_E_SYNTAX, "", 0, false, "A-R syntax in an AAR" },
-	{ "i=1; example.org; spf=pass", AR, AUTHRES_E_SYNTAX, "", 0, false,
+	{ "I=1; example.org;", AAR, AUTHRES_E_SYNTAX, "", 0, true, "uppercase I (RFC 8617 %s\"i\")" },
+	{ "example.org; i=1", AAR, AUTHRES_E_SYNTAX, "", 0, true, "A-R syntax in an AAR" },
+	{ "i=1; example.org; spf=pass", AR, AUTHRES_E_SYNTAX, "", 0, true,
 	  "AAR read as A-R: '=' ends the token \"i\"" },
 };
 
@@ -338,8 +341,9 @@ static void test_parse_table(void **state)
 		if (parse_cases[i].aar && instance != parse_cases[i].want_instance)
 			fail_msg("case %zu (%s): instance %u, want %u", i, parse_cases[i].why,
 				 instance, parse_cases[i].want_instance);
-		if (authres_is_ours(in, strlen(in), parse_cases[i].aar, OURS) != parse_cases[i].ours)
-			fail_msg("case %zu (%s): is_ours wrong", i, parse_cases[i].why);
+		if ((authres_claim(in, strlen(in), parse_cases[i].aar, OURS) != AUTHRES_CLAIM_NONE) !=
+		    parse_cases[i].ours)
+			fail_msg("case %zu (%s): claims ours wrong", i, parse_cases[i].why);
 	}
 }
 
@@ -374,9 +378,9 @@ static void test_id_equal(void **state)
 	assert_false(authres_id_equal("example.org", "example.or"));
 	assert_false(authres_id_equal("example.org", "xexample.org"));
 	assert_false(authres_id_equal("\xc3\xa9", "\xc3\x89"));	/* no Unicode folding */
-	assert_false(authres_is_ours("example.org;", 12, false, ""));
-	assert_false(authres_is_ours(".;", 2, false, "."));
-	assert_false(authres_is_ours("example.org;", 12, false, NULL));
+	assert_int_equal(authres_claim("example.org;", 12, false, ""), AUTHRES_CLAIM_NONE);
+	assert_int_equal(authres_claim(".;", 2, false, "."), AUTHRES_CLAIM_NONE);
+	assert_int_equal(authres_claim("example.org;", 12, false, NULL), AUTHRES_CLAIM_NONE);
 }
 
 int main(void)
