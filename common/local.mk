@@ -24,6 +24,7 @@ common_liblimristem_a_SOURCES = \
 	common/metrics_http.c common/metrics_http.h \
 	common/migrate.c common/migrate.h \
 	common/netstring.c common/netstring.h \
+	common/number.c common/number.h \
 	common/redis.c common/redis.h \
 	common/redis_async.c common/redis_async.h \
 	common/redis_connect.c common/redis_connect.h \

@@ -15,6 +15,7 @@ UNIT_TESTS = \
 	tests/unit/test_metrics \
 	tests/unit/test_misc \
 	tests/unit/test_netstring \
+	tests/unit/test_number \
 	tests/unit/test_policy \
 	tests/unit/test_sql \
 	tests/unit/test_srs \
