@@ -12,11 +12,19 @@
 #define ALIAS_DEPTH_MAX 4
 #define ALIAS_TARGETS_MAX 64
 
+/* Compares with the room left rather than adding the size to the usage:
+ * both come from outside (the size from the client, up to INT64_MAX; the
+ * usage from Dovecot's dict, possibly negative) and no sum of them may
+ * overflow. */
 static bool is_full(const struct account *a, long long size)
 {
+	long long used = a->used_bytes > 0 ? a->used_bytes : 0;
+
 	if (a->quota_bytes <= 0)
 		return false;
-	return size > 0 ? a->used_bytes + size > a->quota_bytes : a->used_bytes >= a->quota_bytes;
+	if (used >= a->quota_bytes)
+		return true;
+	return size > a->quota_bytes - used;
 }
 
 /* 1: every target is a full mailbox, 0: not, -1: cannot tell (too deep). */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "request.h"
 #include "xalloc.h"
 
@@ -43,6 +44,7 @@ const char *policy_parse_status_name(ssize_t status)
 	case POLICY_PARSE_LINE_TOO_LONG: return "attribute line too long";
 	case POLICY_PARSE_TOO_LONG: return "request too long";
 	case POLICY_PARSE_MALFORMED: return "malformed request (a line without \"=\" or a NUL byte)";
+	case POLICY_PARSE_BAD_NUMBER: return "size or recipient_count is not a number";
 	default: return "request";
 	}
 }
@@ -102,6 +104,24 @@ static int attr_lookup(const char *name, size_t len)
 	return -1;
 }
 
+/* A numeric attribute: "" (absent) is 0; digits beyond POLICY_NUMBER_MAX
+ * saturate; anything else is refused. 0 or -1. */
+static int numeric_value(const char *text, long long *value_r)
+{
+	if (text[0] == '\0') {
+		*value_r = 0;
+		return 0;
+	}
+	switch (number_parse_str(text, 0, POLICY_NUMBER_MAX, value_r)) {
+	case NUMBER_OK:
+		return 0;
+	case NUMBER_OUT_OF_RANGE:	/* negative: refused; too large: saturated */
+		return text[0] == '-' ? -1 : 0;
+	default:
+		return -1;
+	}
+}
+
 ssize_t policy_request_parse(const char *buf, size_t len, const struct policy_limits *limits,
 			     struct policy_request *req)
 {
@@ -128,6 +148,11 @@ ssize_t policy_request_parse(const char *buf, size_t len, const struct policy_li
 		if (eq != NULL && (a = attr_lookup(line, (size_t)(eq - line))) >= 0)
 			req->value[a] = eq + 1;
 		line = nl + 1;
+	}
+	if (numeric_value(req->value[POLICY_SIZE], &req->size) < 0 ||
+	    numeric_value(req->value[POLICY_RECIPIENT_COUNT], &req->recipient_count) < 0) {
+		policy_request_clear(req);
+		return POLICY_PARSE_BAD_NUMBER;
 	}
 	return end;
 }

@@ -5,12 +5,16 @@
  * The parser is a pure function over a buffer. It keeps the attributes the
  * checks read and ignores the others, as the protocol asks. Values are
  * taken as sent (Postfix does not encode them); a repeated attribute keeps
- * its last value.
+ * its last value. The numeric ones the checks use (size, recipient_count)
+ * must be plain digits: anything else ("-1", " 5", "1e9", "0x10") makes
+ * the request malformed, and a number too large for any counter is
+ * saturated at POLICY_NUMBER_MAX, never wrapped.
  */
 #ifndef LIMRISTEM_POLICY_REQUEST_H
 #define LIMRISTEM_POLICY_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum policy_attr {
@@ -41,9 +45,18 @@ struct policy_limits {
 	size_t max_request;	/* the whole request, empty line included */
 };
 
+/* A number beyond this (size=99999999999999999999) is taken as this: larger
+ * than any quota, so an absurd size is over every quota rather than a
+ * wrapped-around small one. */
+#define POLICY_NUMBER_MAX INT64_MAX
+
 struct policy_request {
 	/* NUL-terminated copies; "" when the attribute was absent. */
 	char *value[POLICY_ATTR_COUNT];
+	/* The numeric attributes, checked by the parser: 0 when absent or
+	 * empty, at most POLICY_NUMBER_MAX. */
+	long long size;			/* bytes; 0 when not announced */
+	long long recipient_count;
 	char *storage;		/* owns the values */
 };
 
@@ -52,6 +65,7 @@ enum policy_parse_status {
 	POLICY_PARSE_LINE_TOO_LONG = -1,
 	POLICY_PARSE_TOO_LONG = -2,	/* the request is over max_request */
 	POLICY_PARSE_MALFORMED = -3,	/* a line without "=", or a NUL byte */
+	POLICY_PARSE_BAD_NUMBER = -4,	/* size= or recipient_count= not digits */
 };
 
 /* Parses the request at the start of buf[0..len). Returns the bytes it

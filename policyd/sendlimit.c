@@ -60,7 +60,7 @@ void send_limit_decide(const char *login, const struct send_counts *counts,
 	for (int i = 0; i < 2; i++) {
 		if (limit[i] <= 0)
 			continue;
-		if (count[i] > (double)(limit[i] * limits->hold_factor)) {
+		if (count[i] > (double)limit[i] * (double)limits->hold_factor) {
 			verdict_set(v, VERDICT_HOLD, "send_limit",
 				    "HOLD account %s sent %.0f %s, %lld times its limit: held as "
 				    "possibly compromised", login, count[i], what[i], limits->hold_factor);

@@ -207,10 +207,8 @@ static bool run_snapshot_checks(struct pending *p, bool exempt_client)
 		pending_add_verdict(p, CHECK_SPAM_TRAP, &v);
 		record_trap_hit(p);
 	}
-	if (s->quota && p->recipient[0] &&
-	    (rcpt || (eom && strcmp(p->req.value[POLICY_RECIPIENT_COUNT], "1") == 0))) {
-		quota_decide(snap, p->recipient, strtoll(p->req.value[POLICY_SIZE], NULL, 10),
-			     s->quota_action, &v);
+	if (s->quota && p->recipient[0] && (rcpt || (eom && p->req.recipient_count == 1))) {
+		quota_decide(snap, p->recipient, p->req.size, s->quota_action, &v);
 		pending_add_verdict(p, CHECK_QUOTA, &v);
 	}
 	return p->verdict.kind == VERDICT_REJECT;

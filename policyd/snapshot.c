@@ -7,13 +7,17 @@
  */
 #include "autoconfig.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "number.h"
 #include "snapshot.h"
 #include "strset.h"
 #include "xalloc.h"
+
+#define MIB (1024LL * 1024)
 
 struct snapshot {
 	struct strset *accounts;	/* email -> struct account * */
@@ -94,9 +98,15 @@ void snapshot_free(struct snapshot **snapp)
 	*snapp = NULL;
 }
 
-static long long number_or(const char *s, long long fallback)
+/* A column as a number in [min, max] (saturated), or fallback for NULL or
+ * for what is not a number at all. */
+static long long number_or(const char *s, long long min, long long max, long long fallback)
 {
-	return s != NULL ? strtoll(s, NULL, 10) : fallback;
+	long long v;
+
+	if (s == NULL || number_parse_str(s, min, max, &v) == NUMBER_INVALID)
+		return fallback;
+	return v;
 }
 
 static void lowercase(char *s)
@@ -113,12 +123,14 @@ static int add_account_row(const struct db_row *row, void *arg)
 	if (row->values[0] == NULL)
 		return 0;
 	a = snapshot_add_account(arg, row->values[0]);
-	a->quota_bytes = number_or(row->values[1], 0) * 1024 * 1024;
-	a->used_bytes = number_or(row->values[2], 0);
-	a->limit_messages = number_or(row->values[3], ACCOUNT_LIMIT_DEFAULT);
-	a->limit_recipients = number_or(row->values[4], ACCOUNT_LIMIT_DEFAULT);
-	a->active = number_or(row->values[5], 1) != 0;
-	a->held = number_or(row->values[6], 0) != 0;
+	/* the database's constraints keep these in range; they are checked
+	 * again so that no product or sum downstream can overflow */
+	a->quota_bytes = number_or(row->values[1], 0, INT64_MAX / MIB, 0) * MIB;
+	a->used_bytes = number_or(row->values[2], 0, INT64_MAX, 0);	/* Dovecot may go below 0 */
+	a->limit_messages = number_or(row->values[3], 0, INT32_MAX, ACCOUNT_LIMIT_DEFAULT);
+	a->limit_recipients = number_or(row->values[4], 0, INT32_MAX, ACCOUNT_LIMIT_DEFAULT);
+	a->active = number_or(row->values[5], 0, 1, 1) != 0;
+	a->held = number_or(row->values[6], 0, 1, 0) != 0;
 	return 0;
 }
 

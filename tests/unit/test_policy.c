@@ -44,7 +44,48 @@ static const struct {
 	  "c=0123456789012345678901234567890123456789\nd=0123456789012345678901234567890123456789\n"
 	  "e=0123456789012345678901234567890123456789\nf=0123456789012345678901234567890123456789\n\n",
 	  0, POLICY_PARSE_TOO_LONG, 0, NULL, "a request over 256 bytes" },
+	{ "size=-1\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "a negative size" },
+	{ "size= 5\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "a size with a space (strtoll took it)" },
+	{ "size=5k\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "a size with a unit" },
+	{ "size=0x10\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "a hexadecimal size" },
+	{ "size=+5\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "a size with a sign" },
+	{ "recipient_count=1x\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "recipient_count with garbage" },
+	{ "recipient_count=-1\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "a negative recipient_count" },
+	{ "size=1\nsize=x\n\n", 0, POLICY_PARSE_BAD_NUMBER, 0, NULL, "the last of a repeated size counts" },
+	{ "size=\n\n", 0, 7, POLICY_SIZE, "", "an empty size is no size" },
 };
+
+/* The numbers the parser hands to the checks. */
+static const struct {
+	const char *in;
+	long long size, recipient_count;
+	const char *why;
+} number_cases[] = {
+	{ "size=0\n\n", 0, 0, "size not announced" },
+	{ "size=10240000\nrecipient_count=3\n\n", 10240000, 3, "both" },
+	{ "size=9223372036854775807\n\n", INT64_MAX, 0, "INT64_MAX" },
+	{ "size=9223372036854775808\n\n", POLICY_NUMBER_MAX, 0, "2^63: saturated, not wrapped" },
+	{ "size=18446744073709551617\n\n", POLICY_NUMBER_MAX, 0, "2^64 + 1: saturated, not 1" },
+	{ "size=99999999999999999999999999999\nrecipient_count=99999999999999999999\n\n",
+	  POLICY_NUMBER_MAX, POLICY_NUMBER_MAX, "far past 64 bits" },
+	{ "size=0007\n\n", 7, 0, "leading zeros" },
+	{ "recipient_count=\n\n", 0, 0, "empty recipient_count" },
+};
+
+static void test_parse_numbers(void **state)
+{
+	for (size_t i = 0; i < N_ELEMENTS(number_cases); i++) {
+		struct policy_request req;
+		ssize_t got = policy_request_parse(number_cases[i].in, strlen(number_cases[i].in),
+						   &limits, &req);
+
+		if (got <= 0 || req.size != number_cases[i].size ||
+		    req.recipient_count != number_cases[i].recipient_count)
+			fail_msg("case %zu (%s): got %zd size %lld recipient_count %lld", i,
+				 number_cases[i].why, got, req.size, req.recipient_count);
+		policy_request_clear(&req);
+	}
+}
 
 static void test_parse_table(void **state)
 {
@@ -79,6 +120,9 @@ static struct snapshot *test_snapshot(void)
 	a = snapshot_add_account(snap, "near@example.org");
 	a->quota_bytes = 1000;
 	a->used_bytes = 900;
+	a = snapshot_add_account(snap, "negative@example.org");
+	a->quota_bytes = 1000;
+	a->used_bytes = INT64_MIN;
 	snapshot_add_account(snap, "unlimited@example.org");
 	snapshot_add_account(snap, "owner@example.org");
 	snapshot_add_alias(snap, "team@example.org", "full@example.org");
@@ -105,6 +149,15 @@ static void test_quota_table(void **state)
 		{ "near@example.org", 100, VERDICT_DUNNO, "exactly fits" },
 		{ "near@example.org", 101, VERDICT_REJECT, "one byte too many" },
 		{ "unlimited@example.org", 1LL << 40, VERDICT_DUNNO, "no quota" },
+		{ "near@example.org", INT64_MAX, VERDICT_REJECT, "the largest size: over, no overflow" },
+		{ "near@example.org", INT64_MAX - 899, VERDICT_REJECT, "used + size is INT64_MAX + 1" },
+		{ "full@example.org", INT64_MAX, VERDICT_REJECT, "full and the largest size" },
+		{ "team@example.org", INT64_MAX, VERDICT_REJECT, "alias to a full mailbox, largest size" },
+		{ "mixed@example.org", INT64_MAX, VERDICT_REJECT, "alias: no mailbox takes the largest" },
+		{ "unlimited@example.org", INT64_MAX, VERDICT_DUNNO, "no quota takes any size" },
+		{ "negative@example.org", 0, VERDICT_DUNNO, "usage below 0 (Dovecot's dict): room" },
+		{ "negative@example.org", INT64_MAX, VERDICT_REJECT, "usage below 0, largest size" },
+		{ "negative@example.org", 1001, VERDICT_REJECT, "usage below 0 counts as 0" },
 		{ "team@example.org", 0, VERDICT_REJECT, "alias whose only mailbox is full" },
 		{ "mixed@example.org", 0, VERDICT_DUNNO, "alias with one mailbox with room" },
 		{ "out@example.org", 0, VERDICT_DUNNO, "alias to an outside address" },
@@ -261,6 +314,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_parse_numbers),
 		cmocka_unit_test(test_quota_table),
 		cmocka_unit_test(test_ownership_table),
 		cmocka_unit_test(test_send_limit_table),
