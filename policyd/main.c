@@ -66,11 +66,28 @@ static void free_tables(void *snapshot)
 	snapshot_free(&s);
 }
 
+/* The server's bounds from the settings. Input buffered per connection:
+ * two requests of the longest kind (one being answered, the next). */
+static struct server_limits server_limits_of(const struct policyd_section *s)
+{
+	return (struct server_limits){
+		.idle_timeout_ms = s->idle_timeout_ms,
+		.read_timeout_ms = s->read_timeout_ms,
+		.write_timeout_ms = s->write_timeout_ms,
+		.max_input = 2 * (size_t)s->max_request,
+		.max_connections = (size_t)s->max_connections,
+	};
+}
+
 static void apply_limits(struct policyd *d)
 {
+	struct server_limits limits = server_limits_of(&d->settings.policyd);
+
 	d->service.settings = &d->settings.policyd;
 	d->service.limits.max_line = (size_t)d->settings.policyd.max_line;
 	d->service.limits.max_request = (size_t)d->settings.policyd.max_request;
+	if (d->service.server != NULL)
+		server_set_limits(d->service.server, &limits);
 }
 
 /* SIGHUP: re-read the file; keep the old one on error. Checks, limits and
@@ -165,7 +182,7 @@ static int start_resolver(struct policyd *d, char *err, size_t errlen)
 static int start(struct policyd *d, char *err, size_t errlen)
 {
 	const struct policyd_section *s = &d->settings.policyd;
-	struct server_limits limits = { s->idle_timeout_ms, (size_t)s->max_connections };
+	struct server_limits limits = server_limits_of(s);
 	int fds[16];
 	size_t nfds = 0;
 

@@ -15,7 +15,9 @@ enum policyd_refusal { POLICYD_REJECT, POLICYD_DEFER };
 
 struct policyd_section {
 	struct daemon_settings daemon;
-	long long idle_timeout_ms;
+	long long idle_timeout_ms;	/* no complete request for this long: closed */
+	long long read_timeout_ms;	/* a request whole within this long of its first byte */
+	long long write_timeout_ms;	/* answers taken within this long */
 	long long max_connections;
 	long long max_line;
 	long long max_request;

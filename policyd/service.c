@@ -55,6 +55,12 @@ void policyd_service_init(struct policyd_service *svc, struct metrics *m)
 	svc->redis_unavailable = metrics_counter(m, "policyd_redis_unavailable_total", NULL,
 						 "checks skipped because Redis was down");
 	svc->connections = metrics_gauge(m, "policyd_connections", NULL, "open client connections");
+	for (int why = 0; why < SERVER_CLOSE_REASON_COUNT; why++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", server_close_reason_name(why));
+		svc->closed[why] = metrics_counter(m, "policyd_connections_closed_total", labels,
+						   "connections the server closed: idle, too slow, "
+						   "too much input, or to make room at max_connections");
+	}
 	svc->snapshot_accounts = metrics_gauge(m, "policyd_snapshot_accounts", NULL,
 					       "accounts in the snapshot of the tables");
 }
@@ -323,4 +329,13 @@ static void on_close(struct server_conn *conn, void *arg)
 	metric_set(svc->connections, (double)server_connection_count(svc->server) - 1);
 }
 
-const struct server_handler policyd_handler = { .on_input = on_input, .on_close = on_close };
+static void on_closed_for(enum server_close_reason why, void *arg)
+{
+	struct policyd_service *svc = arg;
+
+	metric_inc(svc->closed[why]);
+}
+
+const struct server_handler policyd_handler = {
+	.on_input = on_input, .on_close = on_close, .on_closed_for = on_closed_for,
+};

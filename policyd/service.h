@@ -56,6 +56,7 @@ struct policyd_service {
 	struct metric *timeouts;
 	struct metric *redis_unavailable;
 	struct metric *connections;
+	struct metric *closed[SERVER_CLOSE_REASON_COUNT];	/* closed by the server, by reason */
 	struct metric *snapshot_accounts;
 };
 

@@ -54,11 +54,26 @@ static void on_domains(void *set, void *arg)
 	srsd_service_set_domains(&d->service, set);
 }
 
+/* The server's bounds from the settings. Input buffered per connection:
+ * two requests of the longest kind with their length prefix and comma
+ * (one complete, the next begun). */
+static struct server_limits server_limits_of(const struct srsd_section *s)
+{
+	return (struct server_limits){
+		.idle_timeout_ms = s->idle_timeout_ms,
+		.read_timeout_ms = s->read_timeout_ms,
+		.write_timeout_ms = s->write_timeout_ms,
+		.max_input = 2 * ((size_t)s->max_request_size + SOCKETMAP_FRAMING_MAX),
+		.max_connections = (size_t)s->max_connections,
+	};
+}
+
 /* SIGHUP: re-read the file and the secrets; keep the old ones on error. */
 static void on_reload(void *arg)
 {
 	struct srsd *d = arg;
 	struct srsd_settings fresh;
+	struct server_limits limits;
 	struct srs_keys keys;
 	char err[CONFIG_ERROR_MAX];
 
@@ -72,6 +87,8 @@ static void on_reload(void *arg)
 	log_apply_settings(&fresh.common.log, PROGRAM, d->settings.common.log.stderr_output);
 	srsd_service_set_keys(&d->service, &keys, fresh.srsd.domain);
 	d->service.max_request = (size_t)fresh.srsd.max_request_size;
+	limits = server_limits_of(&fresh.srsd);
+	server_set_limits(d->service.server, &limits);
 	table_source_reload(d->domains);
 	log_notice("reloaded: SRS domain %s, %zu secrets (listening sockets, user and the "
 		   "domain source change only with a restart)", fresh.srsd.domain, keys.count);
@@ -122,7 +139,7 @@ static int start_privileged(struct srsd *d, int *fds, size_t *nfds, char *err, s
 static int start(struct srsd *d, char *err, size_t errlen)
 {
 	const struct srsd_section *s = &d->settings.srsd;
-	struct server_limits limits = { s->idle_timeout_ms, (size_t)s->max_connections };
+	struct server_limits limits = server_limits_of(s);
 	struct srs_keys keys;
 	int fds[16];
 	size_t nfds = 0;

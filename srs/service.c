@@ -38,6 +38,12 @@ void srsd_service_init(struct srsd_service *svc, struct metrics *m)
 	svc->bad_requests = metrics_counter(m, "srsd_bad_requests_total", NULL,
 					    "requests that were not NAME KEY netstrings");
 	svc->connections = metrics_gauge(m, "srsd_connections", NULL, "open client connections");
+	for (int why = 0; why < SERVER_CLOSE_REASON_COUNT; why++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", server_close_reason_name(why));
+		svc->closed[why] = metrics_counter(m, "srsd_connections_closed_total", labels,
+						   "connections the server closed: idle, too slow, "
+						   "too much input, or to make room at max_connections");
+	}
 	svc->local_domain_count = metrics_gauge(m, "srsd_local_domains", NULL,
 						"domains whose senders are not rewritten");
 }
@@ -131,4 +137,11 @@ static void on_input(struct server_conn *conn, struct evbuffer *in, void *arg)
 	strbuf_release(&out);
 }
 
-const struct server_handler srsd_handler = { .on_input = on_input };
+static void on_closed_for(enum server_close_reason why, void *arg)
+{
+	struct srsd_service *svc = arg;
+
+	metric_inc(svc->closed[why]);
+}
+
+const struct server_handler srsd_handler = { .on_input = on_input, .on_closed_for = on_closed_for };

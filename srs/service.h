@@ -24,6 +24,7 @@ struct srsd_service {
 	struct metric *latency[SRSD_MAP_COUNT];
 	struct metric *bad_requests;
 	struct metric *connections;
+	struct metric *closed[SERVER_CLOSE_REASON_COUNT];	/* closed by the server, by reason */
 	struct metric *local_domain_count;
 };
 

@@ -14,6 +14,9 @@
 #include "strbuf.h"
 
 #define SOCKETMAP_NAME_MAX 64
+/* Bytes a netstring adds to its payload: the length's digits (at most 20),
+ * ':' and ','. */
+#define SOCKETMAP_FRAMING_MAX 22
 
 struct socketmap_request {
 	char name[SOCKETMAP_NAME_MAX + 1];

@@ -24,7 +24,9 @@ struct srsd_section {
 	char *domains_file;		/* local domains when no database is configured */
 	long long domains_refresh_ms;	/* full reload of the local domains */
 	long long change_check_ms;	/* how often to look for changes by mailadm */
-	long long idle_timeout_ms;
+	long long idle_timeout_ms;	/* no complete request for this long: closed */
+	long long read_timeout_ms;	/* a request whole within this long of its first byte */
+	long long write_timeout_ms;	/* answers taken within this long */
 	long long max_connections;
 	long long max_request_size;
 };

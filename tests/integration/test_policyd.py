@@ -8,8 +8,10 @@ address and SASL login to it, the way a real remote client or an
 authenticated user would look to the policy server."""
 
 import os
+import selectors
 import socket
 import subprocess
+import threading
 import time
 import unittest
 import urllib.request
@@ -63,6 +65,34 @@ class PolicyClient:
 
     def close(self):
         self.sock.close()
+
+
+def vm_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def flood(sock, data, seconds):
+    """Sends data without reading anything back, for at most seconds or
+    until the server closes. Returns the bytes sent."""
+    sock.setblocking(False)
+    sent, deadline = 0, time.monotonic() + seconds
+    with selectors.DefaultSelector() as sel:
+        sel.register(sock, selectors.EVENT_WRITE)
+        while sent < len(data) and time.monotonic() < deadline:
+            if not sel.select(0.2):
+                continue
+            try:
+                sent += sock.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+    sock.setblocking(True)
+    return sent
 
 
 class PolicydTest(unittest.TestCase):
@@ -127,7 +157,7 @@ class PolicydTest(unittest.TestCase):
         section = {"listen": ["127.0.0.1:%d" % port, "unix:" + cls.stack.path(name + ".sock")],
                    "user": "", "socket_group": "", "metrics_listen": "127.0.0.1:%d" % metrics_port,
                    "change_check": "200ms", "snapshot_refresh": "1s", "hold_factor": 2,
-                   "idle_timeout": "2s", "request_timeout": "1500ms",
+                   "idle_timeout": "2s", "write_timeout": "2s", "request_timeout": "1500ms",
                    "blocklist_health_interval": "10s"}
         section.update(extra or {})
         conf = cls.stack.config({"policyd": section, "dns": {"timeout": "1s"},
@@ -302,6 +332,104 @@ class PolicydTest(unittest.TestCase):
         self.assertEqual(s.recv(100), b"")
         self.assertLess(time.monotonic() - started, 6)
         s.close()
+
+    def test_trickled_request_is_dropped_within_idle_timeout(self):
+        # a byte every 0.4 s used to move the 2 s idle timeout at every byte
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=0.4)
+        started, closed = time.monotonic(), False
+        try:
+            for byte in request(recipient="roomy@" + DOMAIN).encode()[:20]:
+                try:
+                    s.send(bytes([byte]))
+                    if s.recv(100) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed = True
+                    break
+        finally:
+            s.close()
+        self.assertTrue(closed, "a trickled request kept its connection for %.1f s"
+                        % (time.monotonic() - started))
+        self.assertLess(time.monotonic() - started, 3.5)
+        harness.wait_for(lambda: "a request still not complete" in self.stack.daemon_log("policyd"),
+                         5, "the log line")
+
+    def test_pipelining_while_an_answer_is_pending_is_bounded(self):
+        # Every request from this client waits on Redis and DNS; meanwhile
+        # the client pipelines 200 MB and reads nothing. policyd used to
+        # buffer all of it (780 MB in 2.5 s); now it stops reading, and
+        # closes the connection when its answers are not taken.
+        one = request(recipient="roomy@" + DOMAIN, client_address="198.51.100.77").encode()
+        flood_data = one * (200 * 1024 * 1024 // len(one))
+        rss_before = vm_rss_kb(self.svc.proc.pid)
+        peak = [rss_before]
+        sampling = threading.Event()
+
+        def sample():
+            while not sampling.is_set():
+                peak[0] = max(peak[0], vm_rss_kb(self.svc.proc.pid))
+                time.sleep(0.05)
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        # over the unix socket, whose kernel buffers are small (over TCP on
+        # loopback megabytes of answers fit in them before any backs up)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(self.stack.path("policyd.sock"))
+        good = None
+        try:
+            sent = flood(s, flood_data, 4)
+            sampling.set()
+            sampler.join()
+            self.assertLess(peak[0] - rss_before, 32 * 1024,
+                            "policyd grew from %d kB to %d kB" % (rss_before, peak[0]))
+            self.assertLess(sent, len(flood_data), "policyd read all of it")
+            good = PolicyClient(self.port)
+            started = time.monotonic()
+            self.assertEqual(good.ask(recipient="roomy@" + DOMAIN), "DUNNO")
+            self.assertLess(time.monotonic() - started, 1)
+            harness.wait_for(lambda: "answers not taken within 2000 ms" in
+                             self.stack.daemon_log("policyd"), 8, "the write_timeout")
+        finally:
+            sampling.set()
+            sampler.join()
+            s.close()
+            if good is not None:
+                good.close()
+        self.assertTrue(self.svc.alive())
+
+    def test_sizes_beyond_any_quota_are_over_it(self):
+        c = PolicyClient(self.port)
+        try:
+            for size in ("9223372036854775000",     # used + size overflowed int64
+                         "9223372036854775807", "9223372036854775808",
+                         "18446744073709551617",    # 2^64 + 1
+                         "9" * 40):
+                for rcpt in ("roomy@" + DOMAIN, "full@" + DOMAIN):
+                    answer = c.ask(recipient=rcpt, size=size, client_address="198.51.100.31")
+                    self.assertTrue(answer.startswith("552 5.2.2"), "%s size=%s: %s"
+                                    % (rcpt, size, answer))
+                self.assertTrue(c.ask(protocol_state="END-OF-MESSAGE", recipient="roomy@" + DOMAIN,
+                                      recipient_count="1", size=size,
+                                      client_address="198.51.100.31").startswith("552 5.2.2"))
+            self.assertEqual(c.ask(recipient="roomy@" + DOMAIN, size="1000",
+                                   client_address="198.51.100.31"), "DUNNO")
+        finally:
+            c.close()
+        self.assertTrue(self.svc.alive())
+        # a size that is not a number is a broken client: dropped, not judged
+        for size in (" 5", "-1", "1e9", "0x7fffffffffffffff", "5 "):
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            try:
+                s.sendall(request(recipient="full@" + DOMAIN, size=size).encode())
+                self.assertEqual(s.recv(100), b"", "size=%r answered" % size)
+            except ConnectionResetError:
+                pass
+            finally:
+                s.close()
+        self.assertIn("size or recipient_count is not a number", self.stack.daemon_log("policyd"))
 
     # --- faults -----------------------------------------------------------
 

@@ -46,6 +46,59 @@ def start_srsd(stack, name, extra=None, database=False, secrets=("tops3cr3t",)):
     return svc, sock, ("127.0.0.1", int(port)), conf
 
 
+def trickle_until_closed(sock, request, interval):
+    """Sends all but the last byte of request one byte per interval; True
+    when the server closes the connection before that is done."""
+    sock.settimeout(interval)
+    for byte in request[:-1]:
+        try:
+            sock.send(bytes([byte]))
+            if sock.recv(1) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except OSError:     # reset, or a broken pipe
+            return True
+    return False
+
+
+def flood(sock, data, seconds):
+    """Sends data without reading anything back, for at most seconds or
+    until the server stops taking it or closes. Returns the bytes sent."""
+    sock.setblocking(False)
+    sent, deadline = 0, time.monotonic() + seconds
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_WRITE)
+    try:
+        while sent < len(data) and time.monotonic() < deadline:
+            if not sel.select(0.2):
+                continue
+            try:
+                sent += sock.send(data[sent:sent + 65536])
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+    finally:
+        sel.close()
+        sock.setblocking(True)
+    return sent
+
+
+def closed_by_peer(sock, timeout):
+    """Reads (and discards) until EOF or a reset: True when the peer closed
+    within timeout."""
+    sock.settimeout(timeout)
+    try:
+        while sock.recv(65536):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
 class SrsdSocketTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -187,6 +240,16 @@ class SrsdSocketTest(unittest.TestCase):
         self.assertTrue(c.at_eof())
         self.assertGreater(time.monotonic() - started, 1.0)
 
+    def test_trickled_request_is_closed_at_idle_timeout(self):
+        # a byte every 0.4 s used to move the 2 s idle timeout forever
+        c = self.client()
+        started = time.monotonic()
+        self.assertTrue(trickle_until_closed(c.sock, netstring("forward trickle@remote.example"),
+                                             0.4), "a trickled request kept its connection")
+        self.assertLess(time.monotonic() - started, 3.5)
+        harness.wait_for(lambda: "still not complete" in self.stack.daemon_log("srsd"), 5, "log")
+        self.assertTrue(self.client().query("forward", "a@remote.example").startswith("OK "))
+
     def test_domains_file_is_watched(self):
         c = self.client()
         self.assertTrue(c.query("forward", "x@added.limristem.example").startswith("OK "))
@@ -203,6 +266,79 @@ class SrsdSocketTest(unittest.TestCase):
         self.assertRegex(body, r'srsd_lookups_total\{map="forward",result="rewritten"\} [1-9]')
         self.assertIn("srsd_local_domains ", body)
         self.assertIn('srsd_lookup_seconds_count{map="forward"}', body)
+
+
+class SrsdHostileClientTest(unittest.TestCase):
+    """Clients that trickle, never read, or take every slot: each is closed
+    within its deadline, logged and counted, and others keep being served."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = harness.stack()
+        cls.metrics_port = harness.free_port()
+        cls.svc, cls.sock, cls.tcp, cls.conf = start_srsd(cls.stack, "srsd-hostile", {
+            "idle_timeout": "30s", "read_timeout": "1s", "write_timeout": "1s",
+            "max_connections": 6, "metrics_listen": "127.0.0.1:%d" % cls.metrics_port})
+
+    @classmethod
+    def tearDownClass(cls):
+        if "srsd-hostile" in cls.stack.services:
+            cls.stack.services.pop("srsd-hostile").stop()
+
+    def log(self):
+        return self.stack.daemon_log("srsd-hostile")
+
+    def metric(self, name):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
+        return 0.0
+
+    def client(self):
+        c = Socketmap(self.sock)
+        self.addCleanup(c.close)
+        return c
+
+    def test_request_must_complete_within_read_timeout(self):
+        c = self.client()
+        self.assertTrue(c.query("forward", "a@remote.example").startswith("OK "))
+        started = time.monotonic()
+        self.assertTrue(trickle_until_closed(c.sock, netstring("forward slow@remote.example"), 0.3))
+        self.assertLess(time.monotonic() - started, 2.5)
+        harness.wait_for(lambda: "a request still not complete" in self.log(), 5, "the log line")
+        self.assertGreaterEqual(self.metric('srsd_connections_closed_total{reason="read_timeout"}'), 1)
+
+    def test_client_that_never_reads_is_closed_at_write_timeout(self):
+        c = self.client()
+        requests = b"".join(netstring("forward never-reads%d@remote.example" % i)
+                            for i in range(100000))
+        sent = flood(c.sock, requests, 4)
+        self.assertLess(sent, len(requests), "srsd read everything: no back-pressure")
+        harness.wait_for(lambda: "answers not taken within 1000 ms" in self.log(), 6,
+                         "the write_timeout")
+        self.assertTrue(closed_by_peer(c.sock, 5))
+        self.assertGreaterEqual(self.metric('srsd_connections_closed_total{reason="write_timeout"}'), 1)
+        self.assertTrue(self.client().query("forward", "a@remote.example").startswith("OK "))
+
+    def test_new_client_served_when_every_slot_is_taken(self):
+        squatters = []
+        for i in range(6):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(self.sock)
+            s.sendall(b"40:forward squat")     # never finished
+            squatters.append(s)
+            self.addCleanup(s.close)
+        time.sleep(0.2)
+        started = time.monotonic()
+        c = Socketmap(self.sock, timeout=2)
+        self.addCleanup(c.close)
+        self.assertTrue(c.query("forward", "newcomer@remote.example").startswith("OK "))
+        self.assertLess(time.monotonic() - started, 0.5)
+        # the one that went longest without a request made room
+        self.assertTrue(closed_by_peer(squatters[0], 2))
+        harness.wait_for(lambda: "making room for a new one" in self.log(), 5, "the log line")
+        self.assertGreaterEqual(self.metric('srsd_connections_closed_total{reason="evicted"}'), 1)
 
 
 class SrsdLifecycleTest(unittest.TestCase):
