@@ -18,6 +18,7 @@ common_liblimristem_a_SOURCES = \
 	common/dnsbl.c common/dnsbl.h \
 	common/domainset.c common/domainset.h \
 	common/endpoint.c common/endpoint.h \
+	common/hash.c common/hash.h \
 	common/keyfile.c common/keyfile.h \
 	common/log.c common/log.h \
 	common/metrics.c common/metrics.h \

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "strset.h"
 #include "xalloc.h"
 
@@ -23,15 +24,10 @@ struct strset {
 	size_t count;
 };
 
-static uint64_t fnv1a(const char *s, size_t len)
+/* Keyed: some sets are filled from the network (milter/rep_flush.c). */
+static uint64_t hash_of(const char *s, size_t len)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return hash_bytes(s, len);
 }
 
 struct strset *strset_new(void)
@@ -83,7 +79,7 @@ static void grow(struct strset *set)
 
 static struct slot *insert(struct strset *set, const char *s, size_t len)
 {
-	uint64_t h = fnv1a(s, len);
+	uint64_t h = hash_of(s, len);
 	struct slot *slot;
 
 	if ((set->count + 1) * 4 > set->cap * 3)	/* keep the load under 75% */
@@ -114,12 +110,12 @@ void *strset_put(struct strset *set, const char *s, size_t len, void *value)
 
 void *strset_get(const struct strset *set, const char *s, size_t len)
 {
-	return find(set, s, len, fnv1a(s, len))->value;
+	return find(set, s, len, hash_of(s, len))->value;
 }
 
 bool strset_contains(const struct strset *set, const char *s, size_t len)
 {
-	return find(set, s, len, fnv1a(s, len))->s != NULL;
+	return find(set, s, len, hash_of(s, len))->s != NULL;
 }
 
 size_t strset_count(const struct strset *set)

@@ -3,7 +3,8 @@
  *
  * Built once (by a loader), then only read, so one thread can build the
  * next version while another keeps reading the current one. Open
- * addressing with FNV-1a; comparisons are exact (normalize before adding).
+ * addressing with a keyed hash (hash.h), so that strings from the network
+ * cannot be chosen to collide; comparisons are exact (normalize first).
  * A string may carry a value pointer (a map); the set never frees values.
  */
 #ifndef LIMRISTEM_STRSET_H

@@ -147,8 +147,15 @@ static bool decide(const struct connection *c, struct message *m, const char *rc
 	struct greylist_decision d;
 
 	greylist_decide(&p, clock_wall_s(), triplet, origin, use_whitelist, &d);
-	if (!store_decision(&d, triplet_key, origin_key))
+	if (!store_decision(&d, triplet_key, origin_key)) {
 		judge_state_down("greylisting (a write)");
+		if (!greylist_verdict_passes(d.verdict)) {
+			/* a deferral nobody remembers would defer every retry as well */
+			log_result(c, m, rcpt, GREYLIST_RESULT_UNAVAILABLE,
+				   "skipped (the triplet could not be stored)", 0);
+			return true;
+		}
+	}
 	log_result(c, m, rcpt, (enum greylist_result)d.verdict, greylist_verdict_name(d.verdict),
 		   d.retry_in_s);
 	if (d.verdict == GREYLIST_PASS_RETRY || d.verdict == GREYLIST_PASS_KNOWN)

@@ -20,6 +20,11 @@ UNIT_TESTS += tests/unit/test_greylist
 tests_unit_test_greylist_CPPFLAGS = $(GREYLIST_TEST_CPPFLAGS)
 tests_unit_test_greylist_LDADD = $(GREYLIST_TEST_LDADD)
 
+# the in-memory state (milter/store.c) used when there is no Redis
+UNIT_TESTS += tests/unit/test_store
+tests_unit_test_store_SOURCES = tests/unit/test_store.c milter/store.c
+tests_unit_test_store_CPPFLAGS = $(GREYLIST_TEST_CPPFLAGS)
+
 FUZZ_TARGETS += tests/fuzz/fuzz_greylist_sender
 
 if ENABLE_FUZZING

@@ -20,6 +20,8 @@ static struct log_ratelimit down_log = LOG_RATELIMIT_INIT(60 * 1000);
 
 void judge_state_down(const char *what)
 {
+	if (milter.redis == NULL)
+		return;		/* in memory only a full table fails: the store says so */
 	metric_inc(milter.state_unavailable);
 	log_ratelimited(&down_log, LOG_LEVEL_ERROR, "milter: Redis unavailable: %s skipped, mail "
 			"flows (and so until it is back)", what);

@@ -150,7 +150,7 @@ static int open_state(const struct milter_settings *settings, struct metrics *m,
 	if (milter.redis == NULL)
 		log_notice("milter: no Redis configured: greylisting and reputation state kept in "
 			   "memory (this node only, lost on restart)");
-	milter.store = store_new(milter.redis, (size_t)s->memory_state_max);
+	milter.store = store_new(milter.redis, (size_t)s->memory_state_max, m);
 	if (s->reputation && settings->common.database.address.kind != ENDPOINT_NONE) {
 		milter.writeback = writeback_new("milter", "reputation counters, trusted replies",
 						 &settings->common.database, m, err, errlen);

@@ -1,8 +1,16 @@
 /*
  * store.c - the milter's state in Redis or in memory (see store.h).
  *
- * In memory: a chained hash table under one mutex, expired entries
- * dropped when met and swept when the table is full.
+ * In memory: a chained hash table (keyed hash, common/hash.h, so that
+ * keys from the network cannot be made to collide) and a binary min-heap
+ * of the same entries by expiry, under one mutex. An expired entry is
+ * dropped when met; every insertion first drops up to EVICT_EACH expired
+ * entries from the top of the heap, so expired entries leave faster than
+ * new ones come, a full table with any expired entry has room, and no
+ * insertion holds the lock for long. Nothing ever walks the table: an
+ * insertion costs O(log n). A table full of live
+ * entries refuses new keys: counted, logged, and the caller lets the
+ * mail through.
  */
 #include "autoconfig.h"
 
@@ -12,14 +20,19 @@
 #include <string.h>
 
 #include "clock.h"
+#include "hash.h"
+#include "log.h"
+#include "metrics.h"
 #include "redis.h"
 #include "store.h"
 #include "xalloc.h"
 
-#define BUCKETS 65536
+#define BUCKETS_MIN 1024
+#define EVICT_EACH 4			/* expired entries dropped by every insertion */
 
 struct entry {
-	struct entry *next;
+	struct entry *next, *prev;	/* in its bucket */
+	size_t heap_at;			/* its index in the heap */
 	char *key;
 	char *value;			/* a string key */
 	double rep[3];			/* a reputation: good, bad, rejected as of rep_t */
@@ -31,18 +44,32 @@ struct store {
 	struct redis *redis;		/* not owned */
 	pthread_mutex_t lock;
 	struct entry **buckets;
+	size_t mask;			/* buckets - 1, a power of two less one */
+	struct entry **heap;		/* by expires_s, soonest first */
 	size_t count, max;
+	struct metric *full;		/* keys refused: the table was full */
+	struct log_ratelimit full_log;
 };
 
-struct store *store_new(struct redis *redis, size_t memory_max)
+struct store *store_new(struct redis *redis, size_t memory_max, struct metrics *metrics)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
+	size_t buckets = BUCKETS_MIN;
 
 	s->redis = redis;
 	if (redis == NULL) {
-		s->buckets = xcalloc(BUCKETS, sizeof(*s->buckets));
+		while (buckets < memory_max && buckets < SIZE_MAX / 2)
+			buckets *= 2;
+		s->buckets = xcalloc(buckets, sizeof(*s->buckets));
+		s->mask = buckets - 1;
+		s->heap = xcalloc(memory_max > 0 ? memory_max : 1, sizeof(*s->heap));
 		s->max = memory_max;
 	}
+	if (metrics != NULL)
+		s->full = metrics_counter(metrics, "milter_state_full_total", NULL,
+					  "greylisting or reputation keys not kept: the in-memory "
+					  "state was full (memory_state_max)");
+	s->full_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60 * 1000);
 	pthread_mutex_init(&s->lock, NULL);
 	return s;
 }
@@ -60,11 +87,9 @@ void store_free(struct store **sp)
 
 	if (s == NULL)
 		return;
-	for (size_t b = 0; s->buckets != NULL && b < BUCKETS; b++)
-		for (struct entry *e = s->buckets[b], *next; e != NULL; e = next) {
-			next = e->next;
-			entry_free(e);
-		}
+	for (size_t i = 0; i < s->count; i++)
+		entry_free(s->heap[i]);
+	free(s->heap);
 	free(s->buckets);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -76,50 +101,100 @@ const char *store_prefix(const struct store *s)
 	return s->redis != NULL ? redis_key_prefix(s->redis) : "";
 }
 
-/* --- in memory (under lock) ------------------------------------------------------- */
+/* --- the expiry heap (under lock) ---------------------------------------------- */
 
-static size_t bucket_of(const char *key)
+static void heap_put(struct store *s, size_t at, struct entry *e)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	s->heap[at] = e;
+	e->heap_at = at;
+}
 
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % BUCKETS;
+static void sift_up(struct store *s, size_t at)
+{
+	struct entry *e = s->heap[at];
+
+	while (at > 0 && s->heap[(at - 1) / 2]->expires_s > e->expires_s) {
+		heap_put(s, at, s->heap[(at - 1) / 2]);
+		at = (at - 1) / 2;
+	}
+	heap_put(s, at, e);
+}
+
+static void sift_down(struct store *s, size_t at)
+{
+	struct entry *e = s->heap[at];
+
+	for (;;) {
+		size_t child = 2 * at + 1;
+
+		if (child >= s->count)
+			break;
+		if (child + 1 < s->count && s->heap[child + 1]->expires_s < s->heap[child]->expires_s)
+			child++;
+		if (s->heap[child]->expires_s >= e->expires_s)
+			break;
+		heap_put(s, at, s->heap[child]);
+		at = child;
+	}
+	heap_put(s, at, e);
+}
+
+/* After e->expires_s changed. */
+static void heap_fix(struct store *s, struct entry *e)
+{
+	sift_up(s, e->heap_at);
+	sift_down(s, e->heap_at);
+}
+
+/* --- the table (under lock) ------------------------------------------------------- */
+
+static size_t bucket_of(const struct store *s, const char *key)
+{
+	return (size_t)hash_bytes(key, strlen(key)) & s->mask;
+}
+
+/* Takes e out of its bucket and the heap, and frees it. */
+static void drop(struct store *s, struct entry *e)
+{
+	size_t at = e->heap_at;
+
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		s->buckets[bucket_of(s, e->key)] = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	s->count--;
+	if (at < s->count) {
+		heap_put(s, at, s->heap[s->count]);
+		heap_fix(s, s->heap[at]);
+	}
+	entry_free(e);
+}
+
+/* Drops up to n expired entries, soonest expiry first. */
+static void evict_expired(struct store *s, int64_t now_s, size_t n)
+{
+	while (n-- > 0 && s->count > 0 && s->heap[0]->expires_s <= now_s)
+		drop(s, s->heap[0]);
 }
 
 /* The live entry of key; an expired one is dropped on the way. */
 static struct entry *find(struct store *s, const char *key, int64_t now_s)
 {
-	struct entry **link = &s->buckets[bucket_of(key)];
-
-	for (struct entry *e = *link; e != NULL; link = &e->next, e = e->next) {
+	for (struct entry *e = s->buckets[bucket_of(s, key)]; e != NULL; e = e->next) {
 		if (strcmp(e->key, key) != 0)
 			continue;
 		if (e->expires_s > now_s)
 			return e;
-		*link = e->next;
-		entry_free(e);
-		s->count--;
+		drop(s, e);
 		return NULL;
 	}
 	return NULL;
 }
 
-static void sweep(struct store *s, int64_t now_s)
-{
-	for (size_t b = 0; b < BUCKETS; b++)
-		for (struct entry **link = &s->buckets[b], *e; (e = *link) != NULL; ) {
-			if (e->expires_s > now_s) {
-				link = &e->next;
-				continue;
-			}
-			*link = e->next;
-			entry_free(e);
-			s->count--;
-		}
-}
-
-/* The entry of key, created when absent; NULL when the table is full. */
+/* The entry of key, created (expiring now, for the caller to set) when
+ * absent; NULL when the table is full of live entries. */
 static struct entry *find_or_add(struct store *s, const char *key, int64_t now_s)
 {
 	struct entry *e = find(s, key, now_s);
@@ -127,17 +202,33 @@ static struct entry *find_or_add(struct store *s, const char *key, int64_t now_s
 
 	if (e != NULL)
 		return e;
-	if (s->count >= s->max)
-		sweep(s, now_s);
-	if (s->count >= s->max)
+	evict_expired(s, now_s, EVICT_EACH);
+	if (s->count >= s->max) {
+		if (s->full != NULL)
+			metric_inc(s->full);
+		log_ratelimited(&s->full_log, LOG_LEVEL_ERROR, "milter: in-memory state full (%zu "
+				"keys, milter.memory_state_max): new senders are not greylisted and "
+				"new reputation is not kept until keys expire", s->max);
 		return NULL;
-	b = bucket_of(key);
+	}
+	b = bucket_of(s, key);
 	e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
+	e->expires_s = now_s;
 	e->next = s->buckets[b];
+	if (e->next != NULL)
+		e->next->prev = e;
 	s->buckets[b] = e;
+	heap_put(s, s->count, e);
 	s->count++;
+	sift_up(s, e->heap_at);
 	return e;
+}
+
+static void set_expiry(struct store *s, struct entry *e, int64_t expires_s)
+{
+	e->expires_s = expires_s;
+	heap_fix(s, e);
 }
 
 /* --- the interface ---------------------------------------------------------------- */
@@ -200,7 +291,7 @@ int store_set(struct store *s, const char *key, const char *value, int64_t ttl_s
 	if ((e = find_or_add(s, key, now)) != NULL) {
 		free(e->value);
 		e->value = xstrdup(value);
-		e->expires_s = now + ttl_s;
+		set_expiry(s, e, now + ttl_s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return e != NULL ? 0 : -1;
@@ -251,8 +342,18 @@ int store_rep_add(struct store *s, size_t n, const char *const keys[],
 			e->rep[k] = x > 0 ? x : 0;
 		}
 		e->rep_t = now_s;
-		e->expires_s = clock_wall_s() + lifetime_s;
+		set_expiry(s, e, clock_wall_s() + lifetime_s);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
+}
+
+size_t store_count(struct store *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->count;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }

@@ -5,6 +5,9 @@
  *
  * Every call answers at once: -1 means the state is unavailable (Redis
  * down or too slow, memory full), and the caller lets mail through.
+ * In memory, expired keys are evicted in expiry order at O(log n) per
+ * insertion; a table full of live keys refuses new ones (counted in
+ * milter_state_full_total, logged) rather than evict live state.
  * Expiry is by the wall clock (clock_wall_s), so that tests that move the
  * clock see keys expire in memory as they would in Redis.
  */
@@ -17,11 +20,13 @@
 
 #include "reputation.h"
 
+struct metrics;
 struct redis;
 struct store;
 
-/* redis NULL: in memory, at most memory_max keys. */
-struct store *store_new(struct redis *redis, size_t memory_max);
+/* redis NULL: in memory, at most memory_max keys. metrics: where to
+ * count refused keys, or NULL. */
+struct store *store_new(struct redis *redis, size_t memory_max, struct metrics *metrics);
 void store_free(struct store **store);
 /* The key prefix to put before every key ("" in memory). */
 const char *store_prefix(const struct store *store);
@@ -34,5 +39,7 @@ int store_rep_read(struct store *store, size_t n, const char *const keys[], int6
 int store_rep_add(struct store *store, size_t n, const char *const keys[],
 		  const struct rep_delta *delta, int64_t now_s, int64_t halflife_s,
 		  int64_t lifetime_s);
+/* Keys held in memory, expired ones not yet evicted included. */
+size_t store_count(struct store *store);
 
 #endif

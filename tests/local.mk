@@ -12,6 +12,7 @@ UNIT_TESTS = \
 	tests/unit/test_dns_rdata \
 	tests/unit/test_dnsbl \
 	tests/unit/test_endpoint \
+	tests/unit/test_hash \
 	tests/unit/test_metrics \
 	tests/unit/test_misc \
 	tests/unit/test_netstring \
