@@ -130,6 +130,27 @@ class MilterTest(unittest.TestCase):
         self.assertIn(b"5.7.1 Message refused: it has no From header field",
                       refused.exception.smtp_error)
 
+    def test_from_that_is_not_one_mailbox_is_refused(self):
+        """Mail readers show the first address; the old parser judged the
+        last one (here a domain whose SPF passes), so these passed DMARC as
+        spfok while showing signed (p=reject)."""
+        for n, value in enumerate((
+                "ceo@%s a@%s" % (SIGNED, SPFOK),                # a second address, no comma
+                "ceo@%s@%s" % (SIGNED, SPFOK),                  # a second '@'
+                "ceo@%s (x) a@%s" % (SIGNED, SPFOK),            # a comment between
+                "ceo@%s <a@%s>" % (SIGNED, SPFOK),              # '@' in an unquoted name
+                "<ceo@%s> a@%s" % (SIGNED, SPFOK),              # text after <...>
+                "ceo@%s trailing" % SIGNED,                     # a trailing word
+                "\"ceo@%s <a@%s>" % (SIGNED, SPFOK))):          # an unbalanced quote
+            out = self.send_raw(("From: %s\r\nTo: b@limristem.example\r\nSubject: bad from %d\r\n"
+                                 "\r\nhi\r\n" % (value, n)).encode(), sender="bounce@" + SPFOK)
+            self.assert_refused(out, "Message refused: the From header field must name exactly "
+                                     "one mailbox")
+        # the accepted forms still pass
+        self.assert_queued(self.send_raw(
+            ("From: \"Doe, \\\"JD\\\" John\" (work) <a@%s>\r\nTo: b@limristem.example\r\n"
+             "Subject: good from\r\n\r\nhi\r\n" % SPFOK).encode(), sender="bounce@" + SPFOK))
+
     def send_raw(self, message, sender="a@" + SIGNED):
         """Sends message as it is with swaks; its transcript."""
         argv = ["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],

@@ -126,6 +126,17 @@ class OutboundTest(unittest.TestCase):
         self.assertIn("<** 550 5.7.1 Message refused: mallory@other.example may not send mail "
                       "as " + OUT, out)
 
+    def test_visible_from_must_be_one_mailbox(self):
+        """The old parser judged the last address of a malformed From: a
+        login of out. signed mail that readers show from another domain."""
+        for n, value in enumerate(("ceo@other.example alice@%s" % OUT,
+                                   "ceo@other.example@%s" % OUT,
+                                   "ceo@other.example (x) <alice@%s>" % OUT)):
+            out = self.swaks("visible from %d" % n, "alice@" + OUT, "bob@elsewhere.example",
+                             login=("alice@" + OUT, "alice-pw"), from_header=value)
+            self.assertIn("<** 550 5.7.1 Message refused: the From header field must name "
+                          "exactly one mailbox", out)
+
     def test_unusable_key_tempfails(self):
         out = self.swaks("broken key", "bob@" + BROKEN, "carol@elsewhere.example",
                          login=("bob@" + BROKEN, "bob-pw"))

@@ -1,6 +1,6 @@
 -- from_fields.lua - miltertest script: limristem-milter refuses messages
--- that DMARC cannot judge (no From, two From fields, two mailboxes) and
--- accepts one with exactly one From mailbox.
+-- that DMARC cannot judge (no From, two From fields, anything but exactly
+-- one mailbox) and accepts one with exactly one From mailbox.
 -- Run as: miltertest -D socket=unix:/path -s from_fields.lua
 
 local function message(from_fields)
@@ -28,4 +28,16 @@ assert(message({ " a@sender.example", " b@evil.example" }) == SMFIR_REPLYCODE,
 assert(message({ " a@sender.example, b@evil.example" }) == SMFIR_REPLYCODE,
        "two mailboxes: refused")
 assert(message({}) == SMFIR_REPLYCODE, "no From: refused")
+-- not exactly one mailbox: what a reader shows and what DMARC would judge differ
+for _, value in ipairs({ " ceo@victim.example a@sender.example",
+                         " ceo@victim.example@sender.example",
+                         " ceo@victim.example (c) a@sender.example",
+                         " ceo@victim.example <a@sender.example>",
+                         " <ceo@victim.example> trailing",
+                         " a@sender.example,",
+                         " <@relay.example:a@sender.example>" }) do
+	assert(message({ value }) == SMFIR_REPLYCODE, "refused:" .. value)
+end
+assert(message({ " \"Doe, \\\"JD\\\" John\" (c) <a@sender.example>" }) == SMFIR_ACCEPT,
+       "a quoted display name with escaped quotes: accepted")
 mt.echo("from_fields: ok")
