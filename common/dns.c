@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "dns.h"
 #include "dns_upstream.h"
 #include "log.h"
@@ -424,6 +426,13 @@ static void deadline_after(long long ms, struct timespec *ts)
 
 struct dns_answer *dns_lookup(struct dns *dns, const char *name, enum dns_type type)
 {
+	return dns_lookup_until(dns, name, type, INT64_MAX);
+}
+
+struct dns_answer *dns_lookup_until(struct dns *dns, const char *name, enum dns_type type,
+				    int64_t deadline_ms)
+{
+	int64_t wait_ms = dns->timeout_ms, left_ms = deadline_ms - clock_monotonic_ms();
 	struct blocking *b;
 	pthread_condattr_t attr;
 	struct timespec deadline;
@@ -447,7 +456,9 @@ struct dns_answer *dns_lookup(struct dns *dns, const char *name, enum dns_type t
 		blocking_release(b);
 		return answer_failed(DNS_TEMPFAIL, "cannot start the lookup");
 	}
-	deadline_after(dns->timeout_ms, &deadline);
+	if (left_ms < wait_ms)
+		wait_ms = left_ms > 0 ? left_ms : 0;
+	deadline_after(wait_ms, &deadline);
 	pthread_mutex_lock(&b->lock);
 	while (!b->done && pthread_cond_timedwait(&b->cond, &b->lock, &deadline) != ETIMEDOUT)
 		;

@@ -81,6 +81,11 @@ int dns_add_local_data(struct dns *dns, const char *rr, char *err, size_t errlen
  * answer (free with dns_answer_free()). Not from a libevent loop thread
  * attached with dns_attach(). */
 struct dns_answer *dns_lookup(struct dns *dns, const char *name, enum dns_type type);
+/* The same, giving up (DNS_TEMPFAIL, "timeout") at the latest when
+ * clock_monotonic_ms() reaches deadline_ms, if that comes before the
+ * timeout: a caller's budget for several lookups. */
+struct dns_answer *dns_lookup_until(struct dns *dns, const char *name, enum dns_type type,
+				    int64_t deadline_ms);
 
 /* Makes the handle asynchronous in base's loop. 0 or -1. */
 int dns_attach(struct dns *dns, struct event_base *base);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon_cli.h"
+#include "dns_glue.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "milter.h"
@@ -100,6 +101,7 @@ static void init_metrics(struct metrics *m)
 	milter.trusted_recorded = metrics_counter(m, "milter_trusted_replies_recorded_total", NULL,
 						  "external recipients of our users recorded as "
 						  "trusted correspondents");
+	dns_glue_metrics(m);
 	milter.latency = metrics_histogram(m, "milter_message_seconds", NULL,
 					   "time from MAIL FROM to the answer at the end of the message",
 					   metrics_latency_buckets, metrics_latency_bucket_count);

@@ -36,6 +36,7 @@ struct milter_section {
 	int internal_error_action;	/* enum milter_error_action */
 	long long min_rsa_bits;
 	long long timeout_ms;		/* libmilter's MTA read/write timeout */
+	long long dns_budget_ms;	/* a message's DKIM, ARC and DMARC lookups, together */
 
 	/* outbound: DKIM signing */
 	struct config_strings signing_keys;	/* "DOMAIN SELECTOR KEYFILE", without a database */

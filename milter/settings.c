@@ -50,6 +50,10 @@ static const struct config_option milter_options[] = {
 	{ .name = "min_rsa_bits", .type = CONFIG_INT, .offset = S(min_rsa_bits),
 	  .default_value = "1024", .min = 512, .max = 8192,
 	  .help = "smaller RSA keys never verify (RFC 8301)" },
+	{ .name = "dns_budget", .type = CONFIG_DURATION, .offset = S(dns_budget_ms),
+	  .default_value = "\"10s\"", .min = 100, .max = 10 * 60 * 1000LL,
+	  .help = "time a message's DKIM, ARC and DMARC lookups may take together; later "
+		  "lookups answer a temporary error (DKIM and DMARC temperror)" },
 	{ .name = "timeout", .type = CONFIG_DURATION, .offset = S(timeout_ms),
 	  .default_value = "\"7200s\"", .min = 1000, .max = 86400 * 1000LL,
 	  .help = "how long to wait for Postfix between milter commands" },

@@ -271,6 +271,18 @@ static void evaluate(const struct spf_checker *c, const struct ip_addr *client,
 
 /* --- identities ------------------------------------------------------------- */
 
+/* Whether s[0..len) has a control character. None may reach libspf2:
+ * it copies what it is given into the names it asks our DNS layer for,
+ * whose own tags begin with one (spf_dns.h), and no address or host name
+ * may hold one (RFC 5321 4.1.2). */
+static bool has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
 /* Fills r->domain and r->sender from local@domain; false (with the
  * verdict none and the problem set) when the domain cannot be checked. */
 static bool identity_set(struct spf_result *r, const char *local, size_t local_len,
@@ -294,6 +306,10 @@ static bool identity_set(struct spf_result *r, const char *local, size_t local_l
 	if (local_len == 0) {
 		local = "postmaster";
 		local_len = strlen(local);
+	}
+	if (has_control(local, local_len)) {
+		set_text(r->problem, sizeof(r->problem), "the local part has a control character");
+		return false;
 	}
 	n = snprintf(r->sender, sizeof(r->sender), "%.*s@%s", (int)local_len, local, r->domain);
 	if (n < 0 || (size_t)n >= sizeof(r->sender)) {
@@ -322,9 +338,11 @@ static bool client_usable(const struct ip_addr *client, struct ip_addr *client_r
 	return false;
 }
 
+/* The HELO name for the %{h} macro. */
 static const char *helo_or_unknown(const char *helo)
 {
-	return helo != NULL && helo[0] != '\0' ? helo : "unknown";
+	return helo != NULL && helo[0] != '\0' && !has_control(helo, strlen(helo)) ? helo
+		: "unknown";
 }
 
 int spf_check_helo(const struct spf_checker *checker, const struct ip_addr *client,

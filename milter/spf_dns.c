@@ -189,6 +189,32 @@ static SPF_dns_rr_t *rr_give(SPF_dns_server_t *layer, const char *name, ns_type 
 
 /* --- the questions --------------------------------------------------------- */
 
+/* Drops the names (MX, PTR) with a control character from a: libspf2
+ * copies them into later questions (the hosts of an mx term, %{p}),
+ * where one could pass for our tags. The suite's resolver escapes such
+ * bytes (\DDD) already; this holds for any lookup function. */
+static void drop_unsafe_names(struct dns_answer *a)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; a->status == DNS_OK && i < a->count; i++) {
+		bool unsafe = false;
+
+		for (size_t k = 0; k < a->records[i].len && !unsafe; k++)
+			unsafe = (unsigned char)a->records[i].data[k] < 0x20 ||
+				 a->records[i].data[k] == 0x7f;
+		if (unsafe)
+			dns_record_clear(&a->records[i]);
+		else
+			a->records[kept++] = a->records[i];
+	}
+	if (a->status == DNS_OK && kept < a->count) {
+		a->count = kept;
+		if (kept == 0)
+			a->status = DNS_NODATA;
+	}
+}
+
 static enum dns_type address_type(const struct spf_eval *ev)
 {
 	return ev->client.family == AF_INET ? DNS_A : DNS_AAAA;
@@ -243,6 +269,7 @@ static SPF_dns_rr_t *ask_p_macro_ptr(SPF_dns_server_t *layer, struct spf_eval *e
 {
 	struct dns_answer *a = ask(ev, name, DNS_PTR);
 
+	drop_unsafe_names(a);
 	p_names_clear(ev);
 	for (size_t i = 0; a->status == DNS_OK && i < a->count && i < SPF_PTR_NAMES_MAX; i++)
 		ev->p_names[ev->p_count++] = xstrdup(a->records[i].data);
@@ -307,6 +334,8 @@ static SPF_dns_rr_t *ask_term(SPF_dns_server_t *layer, struct spf_eval *ev, cons
 		dns_answer_free(&a);
 		return rr_failed(layer, name, type, TRY_AGAIN);
 	}
+	if (type == ns_t_mx || type == ns_t_ptr)
+		drop_unsafe_names(a);
 	if (type == ns_t_mx)
 		return rr_give(layer, name, type, a, zero ? TAG_MX_HOST_ANY : TAG_MX_HOST,
 			       SPF_MX_NAMES_MAX);

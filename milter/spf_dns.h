@@ -35,6 +35,11 @@
  * answer of that term (or of its MX hosts, tagged "\001M.") that has any
  * address is handed to libspf2 as the client's own address, so its exact
  * comparison matches as /0 would.
+ * No name can carry such a tag unless we put it there: records and
+ * explanations must be printable (spf_record.c, spf_syntax.c), spf.c
+ * refuses a sender local part with a control character and gives %{h}
+ * "unknown" for such a HELO name (domains are checked as domains), and
+ * MX and PTR names with one are dropped before libspf2 sees them.
  */
 #ifndef LIMRISTEM_SPF_DNS_H
 #define LIMRISTEM_SPF_DNS_H

@@ -51,6 +51,33 @@
 #define SPF_TAG_ZERO_BOTH "\001b."
 #define SPF_TAG_LEN 3
 
+/* The margin of the CVE-2023-42118 screen, checked by the compiler.
+ *
+ * libspf2 1.2.10 compiles a term's domain-spec (or a modifier's value, or
+ * an explanation) into blocks of at most SPF_MAX_MECH_LEN = 511 bytes
+ * (SPF_MAX_MOD_LEN is the same); a string block's 4-byte header is not
+ * counted against that room, so compiled data past 511 - 4 = 507 bytes
+ * underflows its arithmetic.
+ *
+ * What a text of n characters compiles to, at most: blocks are 4-byte
+ * aligned; a literal of k characters is a 4-byte header and k bytes
+ * padded to 4 (8 bytes for 1 character), a macro ("%{d}", 4 characters
+ * or more) a 4-byte block, a CIDR length ("/0" to "//128") a 4-byte
+ * block. The costliest text per character is "x%{d}" repeated: 12 bytes
+ * for every 5 characters; any text of n characters stays within
+ * 12 * (n + 4) / 5 bytes (the + 4 for a last, short group). The term's
+ * name and its ':' ("a:", 2 characters at least) compile to nothing.
+ * The longest term handed to libspf2 is SPF_TERM_MAX characters, plus a
+ * tag where a /0 length was dropped (spf_syntax.c). */
+#define LIBSPF2_TERM_DATA_SAFE (511 - 4)
+#define SPF_COMPILED_BYTES_MAX(chars) (12 * ((chars) + 4) / 5)
+_Static_assert(SPF_COMPILED_BYTES_MAX(SPF_TERM_MAX + SPF_TAG_LEN - 2) <= LIBSPF2_TERM_DATA_SAFE,
+	       "SPF_TERM_MAX lets libspf2's term compiler underflow (CVE-2023-42118)");
+/* An explanation: a space becomes "%_", one literal byte for 2 characters,
+ * so the bound over the original text holds. */
+_Static_assert(SPF_COMPILED_BYTES_MAX(SPF_EXPLANATION_TEXT_MAX) <= LIBSPF2_TERM_DATA_SAFE,
+	       "SPF_EXPLANATION_TEXT_MAX lets libspf2's macro compiler overflow");
+
 /* Checks record ("v=spf1 ...", printable ASCII); on success appends the
  * record for libspf2 to out and returns 0, else returns -1 with *why_r a
  * static sentence. */

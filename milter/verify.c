@@ -161,6 +161,8 @@ static void apply_spf_and_dns(struct verify_outcome *o)
 
 void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o)
 {
+	unsigned spent;
+
 	memset(o, 0, sizeof(*o));
 	o->action = VERIFY_ACCEPT;
 	if (m->too_many_headers) {
@@ -171,9 +173,10 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 	if (!verify_check_from(m, o))
 		return;
 	o->checked = true;
-	verify_run_spf(conn, m);
+	verify_run_spf(conn, m);		/* its own time limit: SPF_TIME_LIMIT_MS */
 	o->spf_helo = m->spf_helo;
 	o->spf_mailfrom = m->spf_mailfrom;
+	dns_glue_budget_begin(milter.settings->dns_budget_ms);
 	dkim_verify_end(m->dkim);
 	o->dkim = dkim_verify_result(m->dkim);
 	for (size_t i = 0; i < o->dkim->count; i++)
@@ -186,6 +189,10 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 	apply_dmarc(o);
 	if (o->action == VERIFY_ACCEPT)
 		apply_spf_and_dns(o);
+	if ((spent = dns_glue_budget_end()) > 0)
+		log_notice("milter: %s DNS time budget (milter.dns_budget, %lld ms) spent: %u "
+			   "lookups answered as temporary failures", m->queue_id[0] ? m->queue_id : "-",
+			   milter.settings->dns_budget_ms, spent);
 }
 
 const char *verify_action_name(enum verify_action action)

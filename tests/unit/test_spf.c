@@ -785,6 +785,50 @@ static void test_result_fields(void **state)
 	dns_free(&c.dns);
 }
 
+/* Our DNS layer tags names in libspf2's questions with a control character
+ * (spf_dns.h): "\001b." means "a term with /0, any address is the
+ * client's". A local part or HELO name carrying such a tag must not pass
+ * for ours: before, "\001b.x@victim.example" made "a:%{l}.users..." match
+ * any client, and so did a HELO name through %{h}. */
+static const char *const tags_zone[] = {
+	"victim.example. TXT \"v=spf1 a:%{l}.users.victim.example -all\"",
+	"helo.example. TXT \"v=spf1 a:%{h}.users.victim.example -all\"",
+	"x.users.victim.example. A 192.0.2.1",
+	NULL,
+};
+
+static void test_tags_cannot_come_from_outside(void **state)
+{
+	struct counting c;
+	struct spf_checker *checker = checker_over(&c, tags_zone);
+	struct ip_addr ip;
+	struct spf_result r;
+
+	assert_int_equal(ip_parse("198.51.100.7", &ip), 0);
+	/* the honest sender: x.users.victim.example is not the client */
+	assert_int_equal(spf_check_mailfrom(checker, &ip, "mx.client.example", "x@victim.example",
+					    &r), 0);
+	assert_int_equal(r.verdict, SPF_FAIL);
+	/* the same with a tag in the local part: refused, never a pass */
+	assert_int_equal(spf_check_mailfrom(checker, &ip, "mx.client.example",
+					    "\001b.x@victim.example", &r), 0);
+	assert_int_equal(r.verdict, SPF_NONE);
+	assert_string_equal(r.problem, "the local part has a control character");
+	assert_int_equal(spf_check_mailfrom(checker, &ip, "mx.client.example",
+					    "\001m.x@victim.example", &r), 0);
+	assert_int_equal(r.verdict, SPF_NONE);
+	/* a tagged HELO name is "unknown" to %{h} */
+	assert_int_equal(spf_check_mailfrom(checker, &ip, "\001b.x", "a@helo.example", &r), 0);
+	assert_int_equal(r.verdict, SPF_FAIL);
+	assert_int_equal(spf_check_mailfrom(checker, &ip, "x", "a@helo.example", &r), 0);
+	assert_int_equal(r.verdict, SPF_FAIL);
+	/* and checked as the HELO identity, it is no domain */
+	assert_int_equal(spf_check_helo(checker, &ip, "\001b.x.users.victim.example", &r), 0);
+	assert_int_equal(r.verdict, SPF_NONE);
+	spf_checker_free(&checker);
+	dns_free(&c.dns);
+}
+
 static const char *const limits_zone[] = {
 	"mx11.example.org. TXT \"v=spf1 mx -all\"",
 	"mx11.example.org. MX 1 a1.example.org.", "mx11.example.org. MX 2 a2.example.org.",
@@ -1094,6 +1138,7 @@ int main(void)
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_checker_arguments),
 		cmocka_unit_test(test_result_fields),
+		cmocka_unit_test(test_tags_cannot_come_from_outside),
 		cmocka_unit_test(test_limits_stop_lookups),
 		cmocka_unit_test(test_own_cases),
 		cmocka_unit_test(test_threads_share_a_checker),
