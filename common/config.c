@@ -23,7 +23,8 @@
 /* Every section name the suite's programs use. A program skips the
  * sections of the others; each checks its own when it starts. */
 static const char *const suite_sections[] = {
-	"log", "redis", "database", "dns", "blocklists", "milter", "policyd", "srsd", "mailadm", NULL,
+	"log", "redis", "database", "dns", "blocklists", "learning", "milter", "policyd", "srsd",
+	"mailadm", NULL,
 };
 
 struct load_ctx {

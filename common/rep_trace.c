@@ -1,8 +1,12 @@
 /*
- * rep_trace.c - writing and reading X-Limristem-Reputation (see rep_trace.h).
+ * rep_trace.c - writing, reading and signing X-Limristem-Reputation (see
+ * rep_trace.h). The MAC is OpenSSL's one-shot HMAC over a stack buffer.
  */
 #include "autoconfig.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +36,8 @@ int rep_trace_format(const struct rep_trace *t, char *out, size_t outlen)
 		APPEND("; spf=%s", t->spf);
 	for (size_t i = 0; i < t->dkim_count; i++)
 		APPEND("%s%s", i == 0 ? "; dkim=" : ",", t->dkim[i]);
+	if (t->mac[0])
+		APPEND("; mac=%s", t->mac);
 	APPEND("%s", "");
 #undef APPEND
 	return 0;
@@ -84,18 +90,20 @@ static int parse_address(const char *v, size_t len, bool network, char *out, con
 	return network ? cidr_format(&net, out, CIDR_TEXT_MAX) : ip_format(&ip, out, CIDR_TEXT_MAX);
 }
 
-static int parse_id(const char *v, size_t len, struct rep_trace *t, const char **why_r)
+/* want lowercase hex digits into out (want + 1 bytes). */
+static int parse_hex(const char *v, size_t len, size_t want, char *out, const char **why_r,
+		     const char *why)
 {
-	bool hex = len == REP_TRACE_ID_LEN;
+	bool hex = len == want;
 
 	for (size_t i = 0; hex && i < len; i++)	/* v is not NUL-terminated */
 		hex = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f');
 	if (!hex) {
-		*why_r = "id: not 32 lowercase hex digits";
+		*why_r = why;
 		return -1;
 	}
-	memcpy(t->id, v, len);
-	t->id[len] = '\0';
+	memcpy(out, v, len);
+	out[len] = '\0';
 	return 0;
 }
 
@@ -103,7 +111,7 @@ static int parse_id(const char *v, size_t len, struct rep_trace *t, const char *
 static int parse_tag(const char *tag, size_t tlen, const char *v, size_t vlen,
 		     struct rep_trace *t, unsigned *seen_r, const char **why_r)
 {
-	static const char *const known[] = { "id", "judged", "ip", "network", "spf", "dkim" };
+	static const char *const known[] = { "id", "judged", "ip", "network", "spf", "dkim", "mac" };
 
 	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (tlen != strlen(known[i]) || memcmp(tag, known[i], tlen) != 0)
@@ -116,7 +124,11 @@ static int parse_tag(const char *tag, size_t tlen, const char *v, size_t vlen,
 	}
 #define IS(name) (tlen == sizeof(name) - 1 && memcmp(tag, name, tlen) == 0)
 	if (IS("id"))
-		return parse_id(v, vlen, t, why_r);
+		return parse_hex(v, vlen, REP_TRACE_ID_LEN, t->id, why_r,
+				 "id: not 32 lowercase hex digits");
+	if (IS("mac"))
+		return parse_hex(v, vlen, REP_TRACE_MAC_LEN, t->mac, why_r,
+				 "mac: not 32 lowercase hex digits");
 	if (IS("judged")) {
 		if ((vlen != 3 || memcmp(v, "bad", 3) != 0) && (vlen != 4 || memcmp(v, "good", 4) != 0)) {
 			*why_r = "judged: not good or bad";
@@ -176,4 +188,58 @@ int rep_trace_parse(const char *value, size_t len, struct rep_trace *t, const ch
 		return -1;
 	}
 	return 0;
+}
+
+int rep_trace_canonical(const struct rep_trace *t, char *out, size_t outlen)
+{
+	struct rep_trace bare = *t;
+
+	bare.mac[0] = '\0';
+	return rep_trace_format(&bare, out, outlen);
+}
+
+/* The mac of t's canonical form under key, into mac (REP_TRACE_MAC_LEN + 1). */
+static int compute_mac(const struct rep_trace *t, const char *key, char *mac)
+{
+	static const char domain[] = "limristem-trace-v1\n";
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned digest_len = 0;
+	char data[sizeof(domain) + REP_TRACE_TEXT_MAX];
+
+	memcpy(data, domain, sizeof(domain) - 1);
+	if (rep_trace_canonical(t, data + sizeof(domain) - 1, sizeof(data) - sizeof(domain) + 1) < 0 ||
+	    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)data, strlen(data),
+		 digest, &digest_len) == NULL || digest_len < REP_TRACE_MAC_LEN / 2)
+		return -1;
+	for (size_t i = 0; i < REP_TRACE_MAC_LEN / 2; i++)
+		snprintf(mac + 2 * i, 3, "%02x", digest[i]);
+	explicit_bzero(digest, sizeof(digest));
+	return 0;
+}
+
+int rep_trace_format_signed(const struct rep_trace *t, const char *key, char *out, size_t outlen)
+{
+	char text[REP_TRACE_TEXT_MAX];
+	struct rep_trace back;
+	const char *why;
+
+	if (key == NULL || key[0] == '\0' || rep_trace_canonical(t, text, sizeof(text)) < 0 ||
+	    rep_trace_parse(text, strlen(text), &back, &why) < 0 ||
+	    compute_mac(&back, key, back.mac) < 0)
+		return -1;
+	return rep_trace_format(&back, out, outlen);
+}
+
+int rep_trace_verify(const struct rep_trace *t, const char *const *keys, size_t count)
+{
+	char mac[REP_TRACE_MAC_LEN + 1];
+	int found = -1;
+
+	if (strlen(t->mac) != REP_TRACE_MAC_LEN)
+		return -1;
+	for (size_t i = 0; i < count; i++)
+		if (compute_mac(t, keys[i], mac) == 0 &&
+		    CRYPTO_memcmp(mac, t->mac, REP_TRACE_MAC_LEN) == 0)
+			found = 0;	/* no early exit: the time does not tell which key */
+	return found;
 }

@@ -67,3 +67,69 @@ void secret_free(char **secret)
 	free(*secret);
 	*secret = NULL;
 }
+
+void secret_list_clear(struct secret_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		secret_free(&list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+static int list_fail(struct secret_list *list, char *line, char *err, size_t errlen,
+		     const char *path, const char *why, size_t number)
+{
+	explicit_bzero(line, SECRET_LINE_MAX);
+	secret_list_clear(list);
+	if (number > 0)
+		snprintf(err, errlen, "%s:%zu: %s", path, number, why);
+	else
+		snprintf(err, errlen, "%s: %s", path, why);
+	return -1;
+}
+
+int secret_list_read(const char *path, size_t max, size_t min_length, struct secret_list *list_r,
+		     char *err, size_t errlen)
+{
+	char line[SECRET_LINE_MAX];
+	size_t number = 0;
+	int fd = secret_open(path, err, errlen);
+	FILE *fp;
+
+	list_r->items = NULL;
+	list_r->count = 0;
+	if (fd < 0)
+		return -1;
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	list_r->items = xcalloc(max, sizeof(char *));
+	while (list_r->count < max && fgets(line, sizeof(line), fp) != NULL) {
+		size_t len = strcspn(line, "\r\n");
+
+		number++;
+		if (line[len] == '\0' && !feof(fp)) {
+			fclose(fp);
+			return list_fail(list_r, line, err, errlen, path, "line too long", number);
+		}
+		line[len] = '\0';
+		if (len == 0)
+			continue;
+		if (len < min_length) {
+			fclose(fp);
+			return list_fail(list_r, line, err, errlen, path,
+					 "secret too short (make one with: head -c 32 /dev/urandom | base64)",
+					 number);
+		}
+		list_r->items[list_r->count++] = xstrdup(line);
+	}
+	fclose(fp);
+	if (list_r->count == 0)
+		return list_fail(list_r, line, err, errlen, path,
+				 "no secret in it (one per line; the first signs)", 0);
+	explicit_bzero(line, sizeof(line));
+	return 0;
+}

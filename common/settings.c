@@ -114,6 +114,16 @@ const struct config_option blocklist_options[] = {
 	{ .name = NULL },
 };
 
+#define LEARN_OPT(f) offsetof(struct learning_settings, f)
+const struct config_option learning_options[] = {
+	{ .name = "secrets_file", .type = CONFIG_STRING, .offset = LEARN_OPT(secrets_file),
+	  .default_value = "\"" SYSCONFDIR_LIMRISTEM "/learning.secrets\"", .max = 4095,
+	  .help = "keys of the MAC on X-Limristem-Reputation: one per line (16 characters or more), "
+		  "the first signs, all verify; root:limristem 0640; empty: the milter writes no "
+		  "trace and mailadm learns nothing" },
+	{ .name = NULL },
+};
+
 const char *dns_settings_check(const void *settings)
 {
 	const struct dns_settings *s = settings;

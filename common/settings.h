@@ -58,6 +58,12 @@ struct blocklist_settings {
 	struct config_strings zones;	/* "zone" or "zone=127.0.0.[2..11]" (dnsbl.h) */
 };
 
+/* The learning section, read by the milter (signs the reputation traces
+ * it writes) and mailadm (learns only from traces it can verify). */
+struct learning_settings {
+	char *secrets_file;		/* one secret per line, the first signs; "" for none */
+};
+
 struct common_settings {
 	struct log_settings log;
 	struct redis_settings redis;
@@ -71,6 +77,7 @@ extern const struct config_option redis_options[];
 extern const struct config_option db_options[];
 extern const struct config_option dns_options[];
 extern const struct config_option blocklist_options[];
+extern const struct config_option learning_options[];
 extern const char *const log_facility_choices[];
 extern const char *const log_level_choices[];
 
@@ -82,6 +89,11 @@ const char *dns_settings_check(const void *dns_settings);
 	{ "database", db_options, offsetof(owner, member.database), NULL }, \
 	{ "dns", dns_options, offsetof(owner, member.dns), dns_settings_check }, \
 	{ "blocklists", blocklist_options, offsetof(owner, member.blocklists), NULL }
+
+/* The learning section, for the programs that read it (after the
+ * common ones). */
+#define CONFIG_LEARNING_SECTION(owner, member) \
+	{ "learning", learning_options, offsetof(owner, member), NULL }
 
 /* Starts logging as the log section says. foreground adds stderr. */
 void log_apply_settings(const struct log_settings *s, const char *ident, bool foreground);

@@ -23,6 +23,7 @@ enum {
 	EXIT_NOT_FOUND = 3,	/* the object named does not exist */
 	EXIT_UNAVAILABLE = 4,	/* database (or another required service) unreachable */
 	EXIT_CONFLICT = 5,	/* already exists, or refused because of what depends on it */
+	EXIT_UNTRUSTED = 6,	/* learn: a trace this site's milter did not sign; nothing learned */
 };
 
 #define CLI_OPTIONS_MAX 16

@@ -9,6 +9,14 @@
  * class it changes nothing, learned as the other class the first
  * learning is undone. Meant for a Dovecot imapsieve script (see the
  * examples); reads only the header block.
+ *
+ * A user can put anything in a message (an IMAP APPEND into Junk, a mail
+ * to themselves), so only the topmost trace counts (the one our milter
+ * added last; it deletes any other on the way in), and only when its mac
+ * verifies with a secret of learning.secrets_file: otherwise nothing is
+ * learned and the exit code is EXIT_UNTRUSTED. A valid trace copied from
+ * one message onto another is the same trace (the mac covers the id), so
+ * it still counts once.
  */
 #include "autoconfig.h"
 
@@ -22,12 +30,13 @@
 #include "redis.h"
 #include "rep_trace.h"
 #include "reputation.h"
+#include "secret.h"
 
 #define HEADER_MAX (1024 * 1024)
 #define LEARNED_LIFETIME_S (400LL * 86400)	/* longer than anyone keeps Junk */
 
-/* The unfolded value of the first REP_TRACE_FIELD in the header block on
- * stdin, in out; -1 when there is none. */
+/* The unfolded value of the first (topmost) REP_TRACE_FIELD in the header
+ * block on stdin, in out; -1 when there is none. */
 static int read_trace_field(FILE *in, char *out, size_t outlen, bool *too_big_r)
 {
 	char line[8192];
@@ -173,6 +182,30 @@ static int apply(struct cli *cli, struct redis *r, const struct rep_trace *t, bo
 	return EXIT_OK;
 }
 
+/* Whether this site's milter signed t: 0, or the exit code after saying
+ * why not. */
+static int check_mac(struct cli *cli, const struct rep_trace *t)
+{
+	const char *path = cli->settings.learning.secrets_file;
+	struct secret_list keys;
+	char err[512];
+	int rc;
+
+	if (path[0] == '\0')
+		return cli_fail(cli, EXIT_UNAVAILABLE, "learning.secrets_file is empty: no trace can "
+				"be verified, nothing is learned");
+	if (secret_list_read(path, REP_TRACE_SECRETS_MAX, REP_TRACE_SECRET_MIN, &keys, err,
+			     sizeof(err)) < 0)
+		return cli_fail(cli, EXIT_UNAVAILABLE, "learning.secrets_file: %s; nothing learned", err);
+	rc = rep_trace_verify(t, (const char *const *)keys.items, keys.count);
+	secret_list_clear(&keys);
+	if (rc == 0)
+		return EXIT_OK;
+	return cli_fail(cli, EXIT_UNTRUSTED, REP_TRACE_FIELD ": %s: this site's milter did not "
+			"write it (forged, altered, or signed with a secret no longer in %s); "
+			"nothing learned", t->mac[0] ? "the mac does not verify" : "no mac", path);
+}
+
 static int learn(struct cli *cli, bool spam)
 {
 	char value[2048], err[256];
@@ -188,7 +221,10 @@ static int learn(struct cli *cli, bool spam)
 				: "no " REP_TRACE_FIELD " field: the milter did not receive this message "
 				  "(or reputation is off)");
 	if (rep_trace_parse(value, strlen(value), &t, &why) < 0)
-		return cli_fail(cli, EXIT_BAD_INPUT, REP_TRACE_FIELD ": %s", why);
+		return cli_fail(cli, EXIT_UNTRUSTED, REP_TRACE_FIELD ": %s: not a trace this site's "
+				"milter wrote; nothing learned", why);
+	if ((rc = check_mac(cli, &t)) != EXIT_OK)
+		return rc;
 	if (cli->settings.common.redis.address.kind == ENDPOINT_NONE)
 		return cli_fail(cli, EXIT_UNAVAILABLE, "learning needs redis.address: the milter keeps "
 				"reputation there");

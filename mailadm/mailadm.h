@@ -30,6 +30,7 @@ struct mailadm_section {
 
 struct mailadm_settings {
 	struct common_settings common;
+	struct learning_settings learning;
 	struct mailadm_section mailadm;
 };
 

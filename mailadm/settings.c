@@ -63,6 +63,7 @@ static const struct config_option mailadm_options[] = {
 
 const struct config_section mailadm_config_sections[] = {
 	CONFIG_COMMON_SECTIONS(struct mailadm_settings, common),
+	CONFIG_LEARNING_SECTION(struct mailadm_settings, learning),
 	{ "mailadm", mailadm_options, offsetof(struct mailadm_settings, mailadm), NULL },
 	{ NULL, NULL, 0, NULL },
 };

@@ -299,7 +299,10 @@ static void trace(const struct message *m, const struct dkim_domains *dkim,
 	}
 	for (size_t i = 0; i < dkim->count; i++)
 		memcpy(t.dkim[t.dkim_count++], dkim->names[i], sizeof(t.dkim[0]));
-	if (rep_trace_format(&t, o->trace, sizeof(o->trace)) < 0)
+	/* signed with the first secret, or no trace at all: mailadm learn
+	 * believes only what carries our mac */
+	if (milter.trace_keys.count == 0 ||
+	    rep_trace_format_signed(&t, milter.trace_keys.items[0], o->trace, sizeof(o->trace)) < 0)
 		o->trace[0] = '\0';
 }
 

@@ -22,6 +22,7 @@
 #include "metrics_http.h"
 #include "milter.h"
 #include "redis.h"
+#include "rep_trace.h"
 #include "score.h"
 #include "rep_flush.h"
 #include "store.h"
@@ -137,6 +138,27 @@ static int set_socket_access(const struct milter_section *s, const struct endpoi
 	return 0;
 }
 
+/* The secrets that sign reputation traces (the first one signs): needed
+ * while reputation is on, unless learning.secrets_file is "" (then no
+ * trace is written and mailadm learn has nothing to learn from). */
+static int load_trace_keys(const struct milter_settings *settings, char *err, size_t errlen)
+{
+	const char *path = settings->learning.secrets_file;
+	char why[CONFIG_ERROR_MAX / 2];
+	int n;
+
+	if (!settings->milter.reputation || path[0] == '\0')
+		return 0;
+	if (secret_list_read(path, REP_TRACE_SECRETS_MAX, REP_TRACE_SECRET_MIN, &milter.trace_keys,
+			     why, sizeof(why)) == 0)
+		return 0;
+	n = snprintf(err, errlen, "learning.secrets_file: %s (the reputation traces mailadm learn "
+		     "reads are signed with it; learning.secrets_file = \"\" writes none)", why);
+	if (n < 0 || (size_t)n >= errlen)
+		snprintf(err, errlen, "learning.secrets_file: %s", why);
+	return -1;
+}
+
 /* Greylisting and reputation: Redis or memory, and the database writer.
  * Before the privilege drop: the password files are root's to read. */
 static int open_state(const struct milter_settings *settings, struct metrics *m, char *err,
@@ -146,6 +168,11 @@ static int open_state(const struct milter_settings *settings, struct metrics *m,
 
 	if (!s->greylisting && !s->reputation)
 		return 0;
+	if (load_trace_keys(settings, err, errlen) < 0)
+		return -1;
+	if (s->reputation && milter.trace_keys.count == 0)
+		log_notice("milter: learning.secrets_file is empty: no X-Limristem-Reputation traces "
+			   "are written (mailadm learn has nothing to learn from)");
 	if (settings->common.redis.address.kind != ENDPOINT_NONE &&
 	    (milter.redis = redis_new(&settings->common.redis, err, errlen)) == NULL)
 		return -1;
@@ -239,13 +266,20 @@ int main(int argc, char **argv)
 	int status = 0, pid_fd = -1;
 
 	memset(&settings, 0, sizeof(settings));
-	if (!daemon_cli_start(PROGRAM, "the configuration", argc, argv, milter_config_sections,
-			      &settings, &cli, &status))
+	if (!daemon_cli_start(PROGRAM, "the configuration and the learning secrets", argc, argv,
+			      milter_config_sections, &settings, &cli, &status))
 		return status;
 	if (cli.check) {
-		printf("%s: configuration ok\n", cli.config_path);
+		if (load_trace_keys(&settings, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", PROGRAM, err);
+			status = 1;
+		} else {
+			printf("%s: configuration and %zu learning secrets ok\n", cli.config_path,
+			       milter.trace_keys.count);
+		}
+		secret_list_clear(&milter.trace_keys);
 		config_free(milter_config_sections, &settings);
-		return 0;
+		return status;
 	}
 	log_apply_settings(&settings.common.log, PROGRAM, cli.foreground);
 	milter.settings = &settings.milter;
@@ -273,6 +307,7 @@ int main(int argc, char **argv)
 	dmarc_checker_free(&milter.dmarc);
 	dkim_verify_lib_free(&milter.dkim_lib);
 	dns_free(&milter.dns);
+	secret_list_clear(&milter.trace_keys);
 	metrics_free(&metrics);
 	if (pid_fd >= 0)
 		daemon_pidfile_remove(settings.milter.daemon.pid_file, &pid_fd);

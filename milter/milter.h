@@ -15,6 +15,7 @@
 #include "dns.h"
 #include "spf.h"
 #include "metrics.h"
+#include "secret.h"
 #include "settings.h"
 
 enum milter_error_action { MILTER_TEMPFAIL, MILTER_ACCEPT };
@@ -81,6 +82,7 @@ struct milter_section {
 
 struct milter_settings {
 	struct common_settings common;
+	struct learning_settings learning;
 	struct milter_section milter;
 };
 
@@ -122,6 +124,7 @@ struct milter_globals {
 	struct metric *score_actions[4];	/* by enum score_action */
 	struct metric *state_unavailable;
 	struct metric *trusted_recorded;
+	struct secret_list trace_keys;	/* learning.secrets_file; the first signs traces */
 };
 
 extern struct milter_globals milter;

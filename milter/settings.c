@@ -202,6 +202,7 @@ static const char *check_section(const void *settings)
 
 const struct config_section milter_config_sections[] = {
 	CONFIG_COMMON_SECTIONS(struct milter_settings, common),
+	CONFIG_LEARNING_SECTION(struct milter_settings, learning),
 	{ "milter", milter_options, offsetof(struct milter_settings, milter), check_section },
 	{ NULL, NULL, 0, NULL },
 };

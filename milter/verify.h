@@ -11,6 +11,7 @@
 #include "dmarc.h"
 #include "from_header.h"
 #include "message.h"
+#include "rep_trace.h"
 #include "score.h"
 #include "spf.h"
 
@@ -40,7 +41,7 @@ struct verify_outcome {
 	struct score_result score;
 	enum score_action score_action;
 	bool spam;			/* gets X-Spam-Score and X-Spam-Status: Yes */
-	char trace[512];		/* the X-Limristem-Reputation value, "" for none */
+	char trace[REP_TRACE_TEXT_MAX];	/* the X-Limristem-Reputation value, "" for none */
 };
 
 /* Sets the action, the SMTP reply and the reason for the log. */

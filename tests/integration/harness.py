@@ -572,6 +572,13 @@ class Stack:
 
     # --- configuration for our programs ---------------------------------
 
+    def learning_secrets(self):
+        """This stack's learning.secrets_file (made once, random)."""
+        path = self.path("learning.secrets")
+        if not os.path.exists(path):
+            write_secret(path, secrets.token_urlsafe(32))
+        return path
+
     def config(self, extra=None, redis=True, database=True, dns=True):
         """Writes a limristem.conf pointing at the running services; returns its path."""
         sections = {"log": {"level": "debug", "syslog": False, "stderr": True}}
@@ -588,6 +595,9 @@ class Stack:
         if dns and self.dns_port:
             sections["dns"] = {"upstream": ["%s:%d" % (self.dns_address, self.dns_port)],
                                "timeout": "2s"}
+        # the secret the milter signs reputation traces with and mailadm
+        # learn verifies them with, as the package makes it on install
+        sections["learning"] = {"secrets_file": self.learning_secrets()}
         for name, options in (extra or {}).items():
             sections.setdefault(name, {}).update(options)
         if "milter" in sections:

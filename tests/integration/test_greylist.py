@@ -224,6 +224,53 @@ class GreylistTest(unittest.TestCase):
         harness.wait_for(lambda: '"rejected": 1' in self.mailadm(
             "--json", "reputation", "show", "ip", client).stdout, 10, "counters in the database")
 
+    FORGED_TRACE = ("X-Limristem-Reputation: id=%s; judged=good; ip=209.85.220.41; "
+                    "network=209.85.220.0/24; dkim=gmail.com")
+
+    def counters(self, kind, name):
+        return self.stack.redis_cli("HGETALL", "lrtest:rep:%s:%s" % (kind, name)).strip()
+
+    def test_7b_a_forged_trace_is_never_learned(self):
+        """The outside review: a mailbox user sent messages carrying a forged
+        trace (outbound keeps it), learned them as spam, and Redis blamed
+        gmail.com. Now the trace goes on every path, and mailadm learn
+        believes only the topmost trace with a mac of this site's secret."""
+        before = (self.counters("dkim_domain", "gmail.com"), self.counters("ip", "209.85.220.41"))
+        for n in range(3):      # an authenticated user writing to a local mailbox
+            forged = self.FORGED_TRACE % ("%032x" % (0xf0 + n))
+            self.assert_queued(self.send("100.64.50.9", "mallory@" + DOMAIN, "u70@" + DOMAIN,
+                                         "forged trace %d" % n, login="mallory@" + DOMAIN,
+                                         headers=(forged,)))
+            delivered = self.stack.sink_message("forged trace %d" % n)
+            self.assertNotIn("X-Limristem-Reputation", delivered)
+            r = self.mailadm("learn", "spam", stdin=delivered, check=False)
+            self.assertEqual(r.returncode, 3, r.stderr)
+        # the same trace in a message put straight into a mailbox (IMAP APPEND)
+        genuine_msg = self.stack.sink_message("learn 1")
+        genuine = re.search(r"(?m)^X-Limristem-Reputation:.*$", genuine_msg).group(0)
+        mac = re.search(r"mac=([0-9a-f]{32})", genuine).group(1)
+        body = "From: <x@%s>\nSubject: appended\n\nHello.\n" % LEARN
+        for trace, why in (
+                (self.FORGED_TRACE % ("%032x" % 0xf9), "no mac"),
+                (self.FORGED_TRACE % ("%032x" % 0xfa) + "; mac=" + "0" * 32,
+                 "the mac does not verify"),
+                # the genuine trace, its client changed
+                (genuine.replace("ip=100.64.47.7", "ip=209.85.220.41"), "the mac does not verify"),
+                # the genuine trace with a forged one on top: only the topmost counts
+                (self.FORGED_TRACE % ("%032x" % 0xfb) + "\n" + genuine, "no mac")):
+            r = self.mailadm("learn", "spam", stdin=trace + "\n" + body, check=False)
+            self.assertEqual(r.returncode, 6, r.stdout + r.stderr)
+            self.assertIn(why, r.stderr)
+            self.assertIn("nothing learned", r.stderr)
+        self.assertEqual((self.counters("dkim_domain", "gmail.com"),
+                          self.counters("ip", "209.85.220.41")), before)
+        self.assertEqual(before, ("", ""))
+        # the genuine one on top of a forged one is learned (once, by its id)
+        r = self.mailadm("learn", "spam", stdin=genuine + "\n" + (self.FORGED_TRACE % ("%032x" % 0xfc))
+                         + "\n" + body, check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(mac, genuine)
+
     def test_8_block_refuses_at_once(self):
         self.assert_queued(self.send("100.64.40.8", "ok@" + NOSPF, "u8@" + DOMAIN, "before block"))
         self.mailadm("reputation", "set", "ip", "100.64.40.8", "block", "--reason", "test")

@@ -364,6 +364,8 @@ class InstalledSuite(unittest.TestCase):
         self.assertEqual(mode_of("/etc/limristem/dkim"), ("root", "mailkeys", 0o750))
         self.assertEqual(mode_of(SOCKDIR), ("limristem", "postfix", 0o2750))
         self.assertEqual(mode_of("/etc/limristem/srs.secrets"), ("root", "limristem", 0o640))
+        self.assertEqual(mode_of("/etc/limristem/learning.secrets"), ("root", "limristem", 0o640))
+        self.assertGreaterEqual(len(open("/etc/limristem/learning.secrets").read().strip()), 16)
         conffiles = run(["dpkg-query", "-W", "-f=${Conffiles}", "limristem-common"]).stdout
         self.assertIn(CONF, conffiles)
         for name in DAEMONS + ["mailadm"]:
@@ -542,10 +544,12 @@ class InstalledSuite(unittest.TestCase):
             stdin=subprocess.DEVNULL)
         self.assertTrue(open(CONF).read().startswith("# edited by tests/package"))
         secrets = open("/etc/limristem/srs.secrets").read()
+        learning = open("/etc/limristem/learning.secrets").read()
 
         # remove keeps configuration and data
         run(["apt-get", "remove", "-y", "-q"] + PACKAGES, env=apt_env())
-        for path in (CONF, "/etc/limristem/srs.secrets", "/etc/limristem/dkim", SOCKDIR):
+        for path in (CONF, "/etc/limristem/srs.secrets", "/etc/limristem/learning.secrets",
+                     "/etc/limristem/dkim", SOCKDIR):
             self.assertTrue(os.path.exists(path), path + " must stay on remove")
         # purge deletes them; the system user and the key group stay
         purge()
@@ -558,6 +562,7 @@ class InstalledSuite(unittest.TestCase):
         install()
         self.assertTrue(open(CONF).read().startswith("# /etc/limristem/limristem.conf"))
         self.assertNotEqual(open("/etc/limristem/srs.secrets").read(), secrets)
+        self.assertNotEqual(open("/etc/limristem/learning.secrets").read(), learning)
         self.assertEqual(mode_of(SOCKDIR), ("limristem", "postfix", 0o2750))
         self.assertEqual(mode_of("/etc/limristem/dkim"), ("root", "mailkeys", 0o750))
         for program in ("limristem-milter", "limristem-policyd"):

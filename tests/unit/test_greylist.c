@@ -381,6 +381,64 @@ static void test_trace_parse_table(void **state)
 	}
 }
 
+/* The mac: a known answer (Python's hmac over the same bytes), rotation,
+ * and any change of what the trace says breaks it. */
+static void test_trace_mac(void **state)
+{
+	static const char *const first[] = { "first-secret-0123456789" };
+	static const char *const rotated[] = { "newer-secret-0123456789", "first-secret-0123456789" };
+	static const char *const other[] = { "other-secret-0123456789" };
+	static const char *const altered[] = {
+		"id=" ID "; judged=good; ip=192.0.2.7; network=192.0.2.0/24; spf=example.org; "
+		"dkim=example.org,mail.example.net",
+		"id=" ID "; judged=bad; ip=192.0.2.8; network=192.0.2.0/24; spf=example.org; "
+		"dkim=example.org,mail.example.net",
+		"id=" ID "; judged=bad; ip=192.0.2.7; network=192.0.2.0/24; spf=example.org; "
+		"dkim=example.org,gmail.com",
+		"id=" ID "; judged=bad; ip=192.0.2.7; network=192.0.2.0/24; spf=example.org; "
+		"dkim=example.org",
+		"id=" ID "; judged=bad; ip=192.0.2.7; network=192.0.2.0/24; "
+		"dkim=example.org,mail.example.net",
+		"id=1123456789abcdef0123456789abcdef; judged=bad; ip=192.0.2.7; network=192.0.2.0/24; "
+		"spf=example.org; dkim=example.org,mail.example.net",
+	};
+	struct rep_trace t = { .id = ID, .judged_bad = true, .ip = "192.0.2.7",
+			       .network = "192.0.2.0/24", .spf = "Example.ORG", .dkim_count = 2,
+			       .dkim = { "example.org", "mail.example.net" } }, back;
+	const char *why;
+	char text[REP_TRACE_TEXT_MAX], changed[REP_TRACE_TEXT_MAX];
+
+	(void)state;
+	assert_int_equal(rep_trace_format_signed(&t, first[0], text, sizeof(text)), 0);
+	assert_string_equal(text, "id=" ID "; judged=bad; ip=192.0.2.7; network=192.0.2.0/24; "
+			    "spf=example.org; dkim=example.org,mail.example.net; "
+			    "mac=404af796e6cfc40f1a246dee50938f7c");
+	assert_int_equal(rep_trace_parse(text, strlen(text), &back, &why), 0);
+	assert_int_equal(rep_trace_verify(&back, first, 1), 0);
+	assert_int_equal(rep_trace_verify(&back, rotated, 2), 0);
+	assert_int_equal(rep_trace_verify(&back, other, 1), -1);
+	assert_int_equal(rep_trace_verify(&back, first, 0), -1);
+	/* folded and spaced differently, same trace: still ours */
+	snprintf(changed, sizeof(changed), " id=%s;\r\n\tjudged=bad ; ip=192.0.2.7; "
+		 "network=192.0.2.0/24; dkim=example.org,mail.example.net; spf=EXAMPLE.org; mac=%s",
+		 ID, back.mac);
+	assert_int_equal(rep_trace_parse(changed, strlen(changed), &t, &why), 0);
+	assert_int_equal(rep_trace_verify(&t, first, 1), 0);
+	/* anything else it says, changed: not ours */
+	for (size_t i = 0; i < N_ELEMENTS(altered); i++) {
+		snprintf(changed, sizeof(changed), "%s; mac=%s", altered[i], back.mac);
+		assert_int_equal(rep_trace_parse(changed, strlen(changed), &t, &why), 0);
+		if (rep_trace_verify(&t, first, 1) == 0)
+			fail_msg("altered trace %zu verifies", i);
+	}
+	/* no mac, a malformed one */
+	assert_int_equal(rep_trace_parse(altered[0], strlen(altered[0]), &t, &why), 0);
+	assert_int_equal(rep_trace_verify(&t, first, 1), -1);
+	snprintf(changed, sizeof(changed), "id=%s; mac=%.31s", ID, back.mac);
+	assert_int_equal(rep_trace_parse(changed, strlen(changed), &t, &why), -1);
+	assert_int_equal(rep_trace_format_signed(&back, "", text, sizeof(text)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_rep_key),
 		cmocka_unit_test(test_trace_round_trip),
 		cmocka_unit_test(test_trace_parse_table),
+		cmocka_unit_test(test_trace_mac),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
