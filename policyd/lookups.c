@@ -43,33 +43,60 @@ static void ignore_reply(redisReply *reply, void *arg)
 
 /* --- timed blocks of trapped networks --------------------------------- */
 
+/* The blocks are kept sorted by network, so that the check every request
+ * makes is a binary search; adding one (a trap hit) may cost a pass over
+ * them. Where network is, or would go. */
+static size_t local_block_find(const struct policyd_service *svc, const char *network,
+			       bool *found_r)
+{
+	size_t lo = 0, hi = svc->local_block_count;
+
+	*found_r = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(svc->local_blocks[mid].network, network);
+
+		if (cmp == 0) {
+			*found_r = true;
+			return mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool local_block_active(struct policyd_service *svc, const char *network)
 {
-	int64_t now = clock_monotonic_ms();
+	bool found;
+	size_t at = local_block_find(svc, network, &found);
 
-	for (size_t i = 0; i < svc->local_block_count; i++)
-		if (strcmp(svc->local_blocks[i].network, network) == 0)
-			return svc->local_blocks[i].until_ms > now;
-	return false;
+	return found && svc->local_blocks[at].until_ms > clock_monotonic_ms();
 }
 
 static void local_block_add(struct policyd_service *svc, const char *network, long long ms)
 {
 	int64_t now = clock_monotonic_ms();
-	size_t keep = 0;
+	size_t keep = 0, at;
+	bool found;
 
 	for (size_t i = 0; i < svc->local_block_count; i++)	/* drop the expired and this one */
 		if (svc->local_blocks[i].until_ms > now &&
 		    strcmp(svc->local_blocks[i].network, network) != 0)
 			svc->local_blocks[keep++] = svc->local_blocks[i];
 	svc->local_block_count = keep;
-	if (keep >= LOCAL_BLOCKS_MAX)
+	if (keep >= LOCAL_BLOCKS_MAX || strlen(network) >= sizeof(svc->local_blocks[0].network))
 		return;
 	svc->local_blocks = xgrow(svc->local_blocks, &svc->local_block_cap, keep + 1,
 				  sizeof(*svc->local_blocks));
-	snprintf(svc->local_blocks[keep].network, sizeof(svc->local_blocks[keep].network), "%s",
+	at = local_block_find(svc, network, &found);
+	memmove(&svc->local_blocks[at + 1], &svc->local_blocks[at],
+		(keep - at) * sizeof(*svc->local_blocks));
+	snprintf(svc->local_blocks[at].network, sizeof(svc->local_blocks[at].network), "%s",
 		 network);
-	svc->local_blocks[keep].until_ms = now + ms;
+	svc->local_blocks[at].until_ms = now + ms;
 	svc->local_block_count++;
 }
 
