@@ -29,12 +29,14 @@
 #include "clock.h"
 #include "log.h"
 #include "server.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #define LISTENERS_MAX 16
 #define ACCEPT_ERROR_PAUSE_MS 100
 #define DROP_LOG_INTERVAL_MS (10 * 1000)
 #define PEER_MAX 64
+#define BATCH_KEEP (64 * 1024)	/* a batch buffer larger than this is freed after use */
 
 struct server_conn {
 	struct server *server;
@@ -45,6 +47,7 @@ struct server_conn {
 	bool closing;		/* close once the output is sent */
 	bool paused;		/* input not read until the output drains */
 	bool in_handler;	/* inside on_input: freeing waits until it returns */
+	bool yielded;		/* on_input left complete requests for its next turn */
 	int64_t active_ms;	/* accepted, or the last request completed or answered */
 	int64_t partial_ms;	/* the first byte of an unfinished request; 0: none */
 	int64_t output_ms;	/* answers waiting since (or since they last drained); 0: none */
@@ -70,6 +73,7 @@ struct server {
 	void *shutdown_arg;
 	struct log_ratelimit accept_log;
 	struct log_ratelimit drop_log[SERVER_CLOSE_REASON_COUNT];
+	struct strbuf batch;		/* answers of the handler running now */
 };
 
 const char *server_close_reason_name(enum server_close_reason why)
@@ -287,6 +291,44 @@ static void note_input(struct server_conn *c, size_t before, size_t after, int64
 	}
 }
 
+/* With nothing queued, the reply goes straight to the socket: most answers
+ * fit, and libevent then need not add and remove write interest (two
+ * epoll_ctl calls) for every request. What does not fit is queued, and
+ * from then on the client has write_timeout to take it. */
+static void conn_send(struct server_conn *c, const void *data, size_t len)
+{
+	if (output_empty(c)) {
+		ssize_t n = send(bufferevent_getfd(c->bev), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n == (ssize_t)len)
+			return;
+		if (n > 0) {
+			data = (const char *)data + n;
+			len -= (size_t)n;
+		}
+	}
+	bufferevent_write(c->bev, data, len);
+	if (c->output_ms == 0) {
+		int64_t now = clock_monotonic_ms();
+
+		c->output_ms = now;
+		conn_schedule(c, now);
+	}
+}
+
+/* What the handler wrote while it ran, in one system call. */
+static void flush_batch(struct server_conn *c)
+{
+	struct strbuf *b = &c->server->batch;
+
+	if (b->len == 0)
+		return;
+	conn_send(c, b->data, b->len);
+	if (b->cap > BATCH_KEEP)
+		strbuf_release(b);
+	else
+		strbuf_reset(b);
+}
+
 static void pause_reading(struct server_conn *c)
 {
 	/* The client sends faster than it reads: stop reading until half of
@@ -308,12 +350,19 @@ static void run_input(struct server_conn *c)
 	c->in_handler = true;
 	s->handler->on_input(c, in, s->arg);
 	c->in_handler = false;
+	flush_batch(c);
 	if (conn_free_if_done(c))
 		return;
 	now = clock_monotonic_ms();
 	after = evbuffer_get_length(in);
 	note_input(c, before, after, now);
-	if (!c->closing && c->holds == 0 && after >= s->limits.max_input) {
+	if (c->yielded) {
+		/* its next turn: after the callbacks that are ready now */
+		c->yielded = false;
+		if (!c->closing)
+			bufferevent_trigger(c->bev, EV_READ,
+					    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	} else if (!c->closing && c->holds == 0 && after >= s->limits.max_input) {
 		conn_drop_logged(c, SERVER_CLOSE_INPUT_LIMIT, "%zu bytes without a complete request "
 				 "(no request is that long)", after);
 		return;
@@ -513,28 +562,14 @@ size_t server_connection_count(const struct server *s)
 	return s->conn_count;
 }
 
-/* With nothing queued, the reply goes straight to the socket: most answers
- * fit, and libevent then need not add and remove write interest (two
- * epoll_ctl calls) for every request. What does not fit is queued, and
- * from then on the client has write_timeout to take it. */
+/* Answers written from on_input() are gathered and sent when it returns
+ * (a turn of pipelined requests costs one send, not one each). */
 void server_conn_write(struct server_conn *c, const void *data, size_t len)
 {
-	if (output_empty(c)) {
-		ssize_t n = send(bufferevent_getfd(c->bev), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n == (ssize_t)len)
-			return;
-		if (n > 0) {
-			data = (const char *)data + n;
-			len -= (size_t)n;
-		}
-	}
-	bufferevent_write(c->bev, data, len);
-	if (c->output_ms == 0) {
-		int64_t now = clock_monotonic_ms();
-
-		c->output_ms = now;
-		conn_schedule(c, now);
-	}
+	if (c->in_handler)
+		strbuf_append(&c->server->batch, data, len);
+	else
+		conn_send(c, data, len);
 }
 
 void server_conn_close_after_write(struct server_conn *c)
@@ -546,6 +581,11 @@ void server_conn_resume_input(struct server_conn *c)
 {
 	if (!c->in_handler)
 		run_input(c);
+}
+
+void server_conn_yield(struct server_conn *c)
+{
+	c->yielded = true;
 }
 
 void server_conn_hold(struct server_conn *c)
@@ -629,6 +669,7 @@ void server_free(struct server **sp)
 	if (s->shutdown_timer != NULL)
 		event_free(s->shutdown_timer);
 	event_free(s->resume_timer);
+	strbuf_release(&s->batch);
 	free(s);
 	*sp = NULL;
 }

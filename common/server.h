@@ -83,6 +83,11 @@ struct server_limits {
 
 /* Output buffered for one client beyond which its input is no longer read. */
 #define SERVER_OUTPUT_MAX (256 * 1024)
+/* Requests a handler answers in one on_input() call at most: then it calls
+ * server_conn_yield() and the other connections get their turn, so one
+ * client pipelining thousands of cheap requests cannot make everyone else
+ * wait for all of them. */
+#define SERVER_REQUESTS_PER_TURN 16
 
 struct server *server_new(struct event_base *base, const struct server_handler *handler,
 			  void *arg, const struct server_limits *limits);
@@ -92,6 +97,8 @@ void server_set_limits(struct server *server, const struct server_limits *limits
 int server_add_listener(struct server *server, int fd);
 size_t server_connection_count(const struct server *server);
 
+/* Answers written from on_input() go out together when it returns; others
+ * at once (what the socket does not take waits in the output). */
 void server_conn_write(struct server_conn *conn, const void *data, size_t len);
 /* Stops reading; closes once everything written so far is sent. */
 void server_conn_close_after_write(struct server_conn *conn);
@@ -103,6 +110,9 @@ void server_conn_release(struct server_conn *conn);
 /* Calls on_input() again with what is buffered (a handler that left
  * requests waiting while it answered an earlier one). */
 void server_conn_resume_input(struct server_conn *conn);
+/* From on_input(): complete requests are left for later; call on_input()
+ * again once the other connections ready now have had their turn. */
+void server_conn_yield(struct server_conn *conn);
 void server_conn_set_data(struct server_conn *conn, void *data);
 void *server_conn_data(const struct server_conn *conn);
 

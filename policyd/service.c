@@ -20,6 +20,13 @@
 #include "pending.h"
 #include "xalloc.h"
 
+/* What a broken or hostile client makes us say, at most once per interval
+ * (with a count of the lines left out): such a client reconnects and
+ * repeats faster than anyone reads a log. */
+#define CLIENT_ERROR_LOG_MS (10 * 1000)
+static struct log_ratelimit client_error_log = LOG_RATELIMIT_INIT(CLIENT_ERROR_LOG_MS);
+static struct log_ratelimit bad_request_log = LOG_RATELIMIT_INIT(CLIENT_ERROR_LOG_MS);
+
 static const char *const check_names[CHECK_COUNT] = {
 	"blocked", "sender_ownership", "spam_trap", "quota", "send_limit", "blocklist",
 };
@@ -259,8 +266,9 @@ static void start_request(struct policy_conn *pc, struct policy_request *req)
 	server_conn_hold(pc->conn);
 	p->outstanding = 1;	/* this function's own reference */
 	if (strcmp(req->value[POLICY_REQUEST], "smtpd_access_policy") != 0) {
-		log_warning("policyd: request=\"%s\" is not smtpd_access_policy: answered DUNNO",
-			    req->value[POLICY_REQUEST]);
+		log_ratelimited(&client_error_log, LOG_LEVEL_WARNING,
+				"policyd: request=\"%s\" is not smtpd_access_policy: answered DUNNO",
+				req->value[POLICY_REQUEST]);
 	} else {
 		exempt_client = p->have_ip &&
 			cidr_list_contains(&svc->settings->trusted_networks, &p->ip);
@@ -280,7 +288,8 @@ static void start_request(struct policy_conn *pc, struct policy_request *req)
 static void drop_connection(struct policy_conn *pc, ssize_t status)
 {
 	metric_inc(pc->svc->bad_requests);
-	log_warning("policyd: %s: dropping the connection", policy_parse_status_name(status));
+	log_ratelimited(&bad_request_log, LOG_LEVEL_WARNING, "policyd: %s: dropping the connection",
+			policy_parse_status_name(status));
 	server_conn_close_after_write(pc->conn);
 }
 
@@ -296,13 +305,20 @@ static void on_input(struct server_conn *conn, struct evbuffer *in, void *arg)
 		server_conn_set_data(conn, pc);
 		metric_set(svc->connections, (double)server_connection_count(svc->server));
 	}
-	while (pc->busy == NULL && evbuffer_get_length(in) > 0) {
+	for (int answered = 0; pc->busy == NULL && evbuffer_get_length(in) > 0; answered++) {
 		size_t len = evbuffer_get_length(in);
 		size_t want = len < (size_t)svc->limits.max_request + 2 ? len
 			      : (size_t)svc->limits.max_request + 2;
-		const char *data = (const char *)evbuffer_pullup(in, (ssize_t)want);
+		const char *data;
 		struct policy_request req;
-		ssize_t n = policy_request_parse(data, want, &svc->limits, &req);
+		ssize_t n;
+
+		if (answered == SERVER_REQUESTS_PER_TURN) {
+			server_conn_yield(conn);	/* the others' turn */
+			return;
+		}
+		data = (const char *)evbuffer_pullup(in, (ssize_t)want);
+		n = policy_request_parse(data, want, &svc->limits, &req);
 
 		if (n == POLICY_PARSE_INCOMPLETE)
 			return;

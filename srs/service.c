@@ -18,6 +18,13 @@
 #include "service.h"
 #include "xalloc.h"
 
+/* What a broken or hostile client makes us say, at most once per interval
+ * (with a count of the lines left out): such a client reconnects and
+ * repeats faster than anyone reads a log. */
+#define CLIENT_ERROR_LOG_MS (10 * 1000)
+static struct log_ratelimit client_error_log = LOG_RATELIMIT_INIT(CLIENT_ERROR_LOG_MS);
+static struct log_ratelimit bad_request_log = LOG_RATELIMIT_INIT(CLIENT_ERROR_LOG_MS);
+
 void srsd_service_init(struct srsd_service *svc, struct metrics *m)
 {
 	char labels[96];
@@ -88,14 +95,15 @@ static void answer_request(struct srsd_service *svc, const struct socketmap_requ
 		log_info("srsd: %s <%.*s> refused: %s", srsd_map_name(a.map), (int)req->key_len,
 			 req->key, a.why);
 	else if (a.outcome == SRSD_ERROR)
-		log_warning("srsd: %s lookup: %s", req->name, a.why);
+		log_ratelimited(&client_error_log, LOG_LEVEL_WARNING, "srsd: %s lookup: %s", req->name,
+				a.why);
 }
 
 static void refuse_and_close(struct srsd_service *svc, struct server_conn *conn,
 			     struct strbuf *out, const char *why)
 {
 	metric_inc(svc->bad_requests);
-	log_warning("srsd: %s; closing the connection", why);
+	log_ratelimited(&bad_request_log, LOG_LEVEL_WARNING, "srsd: %s; closing the connection", why);
 	socketmap_reply(out, SOCKETMAP_PERM, why);
 	server_conn_write(conn, out->data, out->len);
 	server_conn_close_after_write(conn);
@@ -109,11 +117,16 @@ static void on_input(struct server_conn *conn, struct evbuffer *in, void *arg)
 	struct strbuf out = STRBUF_INIT;
 
 	metric_set(svc->connections, (double)server_connection_count(svc->server));
-	while (off < len) {
+	for (int answered = 0; off < len; answered++) {
 		struct socketmap_request req;
 		size_t used;
-		ssize_t n = socketmap_parse(data + off, len - off, svc->max_request, &req, &used);
+		ssize_t n;
 
+		if (answered == SERVER_REQUESTS_PER_TURN) {
+			server_conn_yield(conn);	/* the others' turn */
+			break;
+		}
+		n = socketmap_parse(data + off, len - off, svc->max_request, &req, &used);
 		if (n == SOCKETMAP_INCOMPLETE)
 			break;
 		if (n == SOCKETMAP_TOO_LONG || n == SOCKETMAP_MALFORMED) {

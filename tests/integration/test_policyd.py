@@ -175,6 +175,14 @@ class PolicydTest(unittest.TestCase):
             lambda: harness.port_open(port) and "passed its test" in cls.stack.daemon_log(name))
         return svc, conf, metrics_port
 
+    def metric(self, name):
+        body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
+                                      timeout=10).read().decode()
+        for line in body.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
     def swaks(self, rcpt, sender="someone@remote.example", addr=None, login=None, subject="t"):
         argv = ["swaks", "--server", "127.0.0.1:%d" % self.smtp_port, "--from", sender,
                 "--to", rcpt, "--header", "Subject: " + subject, "--body", "Hello."]
@@ -342,6 +350,7 @@ class PolicydTest(unittest.TestCase):
 
     def test_trickled_request_is_dropped_within_idle_timeout(self):
         # a byte every 0.4 s used to move the 2 s idle timeout at every byte
+        closes = self.metric('policyd_connections_closed_total{reason="read_timeout"}')
         s = socket.create_connection(("127.0.0.1", self.port), timeout=0.4)
         started, closed = time.monotonic(), False
         try:
@@ -361,8 +370,9 @@ class PolicydTest(unittest.TestCase):
         self.assertTrue(closed, "a trickled request kept its connection for %.1f s"
                         % (time.monotonic() - started))
         self.assertLess(time.monotonic() - started, 3.5)
-        harness.wait_for(lambda: "a request still not complete" in self.stack.daemon_log("policyd"),
-                         5, "the log line")
+        self.assertEqual(self.metric('policyd_connections_closed_total{reason="read_timeout"}'),
+                         closes + 1)
+        self.assertIn("a request still not complete", self.stack.daemon_log("policyd"))
 
     def test_pipelining_while_an_answer_is_pending_is_bounded(self):
         # Every request from this client waits on Redis and DNS; meanwhile
@@ -372,6 +382,7 @@ class PolicydTest(unittest.TestCase):
         one = request(recipient="roomy@" + DOMAIN, client_address="198.51.100.77").encode()
         flood_data = one * (200 * 1024 * 1024 // len(one))
         rss_before = vm_rss_kb(self.svc.proc.pid)
+        closes = self.metric('policyd_connections_closed_total{reason="write_timeout"}')
         peak = [rss_before]
         sampling = threading.Event()
 
@@ -398,8 +409,9 @@ class PolicydTest(unittest.TestCase):
             started = time.monotonic()
             self.assertEqual(good.ask(recipient="roomy@" + DOMAIN), "DUNNO")
             self.assertLess(time.monotonic() - started, 1)
-            harness.wait_for(lambda: "answers not taken within 2000 ms" in
-                             self.stack.daemon_log("policyd"), 8, "the write_timeout")
+            harness.wait_for(lambda: self.metric(
+                'policyd_connections_closed_total{reason="write_timeout"}') > closes, 8,
+                "the write_timeout")
         finally:
             sampling.set()
             sampler.join()
@@ -428,6 +440,7 @@ class PolicydTest(unittest.TestCase):
             c.close()
         self.assertTrue(self.svc.alive())
         # a size that is not a number is a broken client: dropped, not judged
+        dropped = self.metric("policyd_bad_requests_total")
         for size in (" 5", "-1", "1e9", "0x7fffffffffffffff", "5 "):
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
             try:
@@ -437,7 +450,7 @@ class PolicydTest(unittest.TestCase):
                 pass
             finally:
                 s.close()
-        self.assertIn("size or recipient_count is not a number", self.stack.daemon_log("policyd"))
+        self.assertEqual(self.metric("policyd_bad_requests_total"), dropped + 5)
 
     # --- faults -----------------------------------------------------------
 
