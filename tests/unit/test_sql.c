@@ -1,8 +1,10 @@
 /*
- * test_sql.c - the migration script splitter and migration file names.
+ * test_sql.c - the migration script splitter, migration file names, and
+ * how the database's error numbers are sorted (db.c).
  */
 #include "autoconfig.h"
 
+#include "db.h"
 #include "migrate.h"
 #include "sql_split.h"
 #include "unit.h"
@@ -79,12 +81,42 @@ static void test_filenames(void **state)
 	assert_int_equal(migration_parse_filename("000a_x.sql", &v, name, sizeof(name)), -1);
 }
 
+/* What a caller does after each error: reconnect, run the transaction
+ * again, or give the statement up. */
+static void test_error_classes(void **state)
+{
+	static const struct {
+		unsigned code;
+		enum db_error_class want;
+		const char *reason;
+	} cases[] = {
+		{ 0, DB_CLASS_NONE, "other" },
+		{ 2006, DB_CLASS_CONNECTION, "connection" },	/* server gone */
+		{ 2013, DB_CLASS_CONNECTION, "connection" },	/* lost during a query */
+		{ 1927, DB_CLASS_CONNECTION, "connection" },	/* killed */
+		{ 1213, DB_CLASS_RETRY, "deadlock" },		/* also Galera certification */
+		{ 1205, DB_CLASS_RETRY, "lock_wait_timeout" },
+		{ 1020, DB_CLASS_RETRY, "transient" },		/* record changed */
+		{ 1290, DB_CLASS_RETRY, "transient" },		/* --read-only */
+		{ 1047, DB_CLASS_RETRY, "transient" },		/* Galera node not ready */
+		{ 1062, DB_CLASS_PERMANENT, "refused" },	/* duplicate */
+		{ 4025, DB_CLASS_PERMANENT, "refused" },	/* CHECK constraint */
+		{ 1146, DB_CLASS_PERMANENT, "refused" },	/* no such table */
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		assert_int_equal(db_error_class(cases[i].code), cases[i].want);
+		assert_string_equal(db_error_reason(cases[i].code), cases[i].reason);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_split_unterminated),
 		cmocka_unit_test(test_filenames),
+		cmocka_unit_test(test_error_classes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
