@@ -90,7 +90,7 @@ struct writeback {
 	/* the writer thread's */
 	struct batch batch;
 	uint64_t next_seq;
-	unsigned char id[WRITER_ID_LEN];
+	char id[2 * WRITER_ID_LEN + 1];	/* random, in hex */
 	bool no_marker;			/* writeback_writers missing: at-least-once */
 	int64_t marker_retry_ms, prune_ms;
 	struct backoff retry;
@@ -157,14 +157,17 @@ struct writeback *writeback_new(const char *name, const char *what, const struct
 				struct metrics *metrics, char *err, size_t errlen)
 {
 	struct writeback *wb = xcalloc(1, sizeof(*wb));
+	unsigned char random[WRITER_ID_LEN];
 
 	snprintf(wb->name, sizeof(wb->name), "%s", name);	/* a long name is cut */
 	snprintf(wb->what, sizeof(wb->what), "%s", what);
-	if (getrandom(wb->id, sizeof(wb->id), 0) != (ssize_t)sizeof(wb->id)) {
+	if (getrandom(random, sizeof(random), 0) != (ssize_t)sizeof(random)) {
 		snprintf(err, errlen, "%s: no random bytes for the writer's id", name);
 		free(wb);
 		return NULL;
 	}
+	for (size_t i = 0; i < sizeof(random); i++)
+		snprintf(wb->id + 2 * i, 3, "%02x", random[i]);	/* fits: sized for it */
 	if ((wb->db = db_new(settings, err, errlen)) == NULL) {
 		free(wb);
 		return NULL;
@@ -342,7 +345,7 @@ static const char marker_add_sql[] =
  * *done_r when an earlier attempt had committed the batch already. */
 static int move_marker(struct writeback *wb, bool *done_r)
 {
-	const struct db_param id = DB_STRN((const char *)wb->id, sizeof(wb->id));
+	const struct db_param id = DB_STR(wb->id);
 	const struct db_param seq = DB_INT((long long)wb->batch.seq);
 	uint64_t moved = 0;
 	int rc;

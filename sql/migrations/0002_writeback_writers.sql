@@ -9,7 +9,8 @@
 -- are deleted by the writers themselves.
 
 CREATE TABLE IF NOT EXISTS writeback_writers (
-	writer BINARY(16) NOT NULL PRIMARY KEY COMMENT 'random, chosen by the writer when its daemon starts',
+	writer CHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY
+		COMMENT 'random (hex), chosen by the writer when its daemon starts',
 	name VARCHAR(32) NOT NULL COMMENT 'whose writer: policyd, milter',
 	seq BIGINT UNSIGNED NOT NULL COMMENT 'number of the last batch it committed',
 	written_at DATETIME NOT NULL COMMENT 'when (UTC)',

@@ -247,6 +247,10 @@ class WritebackTest(unittest.TestCase):
         self.assertRegex(out, r'metric writeback_retries_total\{writer="probe",'
                               r'reason="connection"\} [1-9]')
         self.assertIn("probe: database writes waiting (probe rows)", err)
+        # every batch moved the writer's marker: none could have been written twice
+        self.assertNotIn("mailadm db migrate", err)
+        self.assertEqual(self.sql("SELECT COUNT(*) > 0 FROM writeback_writers WHERE name = 'probe' "
+                                  "AND seq > 0 AND writer REGEXP '^[0-9a-f]{32}$'"), "1")
 
     def test_refused_statement_is_logged_and_the_rest_written(self):
         """A statement the schema refuses is given up alone, with its SQL and
