@@ -163,10 +163,13 @@ void rep_flush_count(struct rep_flush *f, enum rep_type type, const char *entity
 void rep_flush_reply(struct rep_flush *f, const char *external, const char *local,
 		     int64_t lifetime_s)
 {
-	char key[8 + 2 * (ADDR_MAX + 1)];
+	char key[32 + 2 * (ADDR_MAX + 1)];
 	struct pending_write *w;
 
-	if (f == NULL || snprintf(key, sizeof(key), "r:%s/%s", external, local) >= (int)sizeof(key))
+	/* the length first: an address may hold a '/', and "a/b" + "c" must
+	 * not be the pair "a" + "b/c" */
+	if (f == NULL || snprintf(key, sizeof(key), "r:%zu:%s/%s", strlen(external), external,
+				  local) >= (int)sizeof(key))
 		return;
 	pthread_mutex_lock(&f->lock);
 	w = slot(f, key);
