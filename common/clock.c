@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "number.h"
+
+#define TEST_OFFSET_MAX_S (100LL * 366 * 86400)
 
 static _Atomic int64_t wall_offset_s;
 
@@ -31,6 +34,7 @@ static int64_t offset_s(void)
 {
 	const char *path = test_clock_file();
 	char text[32];
+	long long offset;
 	ssize_t n;
 	int fd;
 
@@ -38,10 +42,13 @@ static int64_t offset_s(void)
 		return wall_offset_s;
 	n = read(fd, text, sizeof(text) - 1);
 	close(fd);
-	if (n <= 0)
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	/* a century either way at most, so no sum with it can overflow */
+	if (n <= 0 || number_parse(text, (size_t)n, -TEST_OFFSET_MAX_S, TEST_OFFSET_MAX_S,
+				   &offset) != NUMBER_OK)
 		return wall_offset_s;
-	text[n] = '\0';
-	return wall_offset_s + strtoll(text, NULL, 10);
+	return wall_offset_s + offset;
 }
 
 int64_t clock_monotonic_ms(void)

@@ -8,7 +8,6 @@
 #include "autoconfig.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <libconfig.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include "config.h"
 #include "config_value.h"
+#include "number.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -40,20 +40,19 @@ static const struct {
 	{ "g", 1024LL * 1024 * 1024 }, { "gb", 1024LL * 1024 * 1024 }, { "gib", 1024LL * 1024 * 1024 },
 };
 
-/* Splits "250ms" into 250 and "ms" (lowercased, one space allowed between). */
+/* Splits "250ms" into 250 and "ms" (lowercased, one space allowed between,
+ * none around). */
 static int split_number(const char *s, long long *number_r, char *unit, size_t unitlen)
 {
-	char *end;
+	const char *end = s;
 	size_t n;
 
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	*number_r = strtoll(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (*end == ' ')
+	while (isdigit((unsigned char)*end))
 		end++;
+	if (number_parse(s, (size_t)(end - s), 0, INT64_MAX, number_r) != NUMBER_OK)
+		return -1;
+	if (*end == ' ' && *++end == '\0')
+		return -1;	/* "5 ": a space and no unit */
 	n = strlen(end);
 	if (n >= unitlen)
 		return -1;

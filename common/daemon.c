@@ -21,17 +21,23 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "number.h"
 
 #define LISTEN_BACKLOG 1024
 
+/* A numeric user or group id: digits within uid_t, and never (uid_t)-1,
+ * which setresuid() takes as "unchanged" (strtoul() used to let
+ * "4294967296" wrap to 0: root). */
 static bool parse_id(const char *s, unsigned long *id_r)
 {
-	char *end;
+	long long v;
 
 	if (*s < '0' || *s > '9')
+		return false;	/* a name */
+	if (number_parse_str(s, 0, (long long)(uid_t)-2, &v) != NUMBER_OK)
 		return false;
-	*id_r = strtoul(s, &end, 10);
-	return *end == '\0';
+	*id_r = (unsigned long)v;
+	return true;
 }
 
 int daemon_lookup_ids(const char *user, const char *group, uid_t *uid_r, gid_t *gid_r,

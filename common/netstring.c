@@ -15,19 +15,24 @@ ssize_t netstring_parse(const char *buf, size_t len, size_t max_payload,
 	if (buf[0] < '0' || buf[0] > '9')
 		return NETSTRING_MALFORMED;
 	for (i = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
+		size_t digit = (size_t)(buf[i] - '0');
+
 		if (i == 1 && buf[0] == '0')
 			return NETSTRING_MALFORMED;	/* leading zero */
-		value = value * 10 + (size_t)(buf[i] - '0');
-		if (value > max_payload)
+		/* judged before it is computed: no limit lets the length wrap */
+		if (digit > max_payload || value > (max_payload - digit) / 10)
 			return NETSTRING_TOO_LONG;
+		value = value * 10 + digit;
 	}
 	if (i == len)
 		return NETSTRING_INCOMPLETE;
 	if (buf[i] != ':')
 		return NETSTRING_MALFORMED;
-	total = i + 1 + value + 1;
-	if (len < total)
+	/* the prefix, ':', the payload and ',' are all inside buf[0..len) or
+	 * not yet; compared without adding them up first */
+	if (len - i - 1 <= value)
 		return NETSTRING_INCOMPLETE;
+	total = i + 1 + value + 1;
 	if (buf[total - 1] != ',')
 		return NETSTRING_MALFORMED;
 	*payload_r = buf + i + 1;

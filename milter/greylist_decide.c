@@ -7,23 +7,49 @@
 #include <string.h>
 
 #include "greylist_decide.h"
+#include "number.h"
+
+/* Times (seconds) and counts read back from the store are believed up to
+ * here: far past any clock, small enough that no difference or sum of two
+ * of them overflows. */
+#define STORED_NUMBER_MAX (1LL << 40)
 
 struct triplet {
 	bool present, passed;
 	long long first, last;
 };
 
+/* want numbers separated by single spaces, and nothing else. 0 or -1. */
+static int parse_numbers(const char *s, long long *v, size_t want)
+{
+	for (size_t i = 0; i < want; i++) {
+		const char *space = strchr(s, ' ');
+		size_t len = space != NULL ? (size_t)(space - s) : strlen(s);
+
+		if ((space == NULL) != (i + 1 == want) ||
+		    number_parse(s, len, 0, STORED_NUMBER_MAX, &v[i]) != NUMBER_OK)
+			return -1;
+		s += len + 1;
+	}
+	return 0;
+}
+
+/* "wait FIRST" or "pass FIRST LAST"; anything else counts as absent. */
 static struct triplet parse_triplet(const char *value, int64_t now_s)
 {
 	struct triplet t = { 0 };
-	char extra;
+	long long v[2];
 
 	if (value == NULL)
 		return t;
-	if (sscanf(value, "wait %lld %c", &t.first, &extra) == 1)
+	if (strncmp(value, "wait ", 5) == 0 && parse_numbers(value + 5, v, 1) == 0) {
 		t.present = true;
-	else if (sscanf(value, "pass %lld %lld %c", &t.first, &t.last, &extra) == 2)
+		t.first = v[0];
+	} else if (strncmp(value, "pass ", 5) == 0 && parse_numbers(value + 5, v, 2) == 0) {
 		t.present = t.passed = true;
+		t.first = v[0];
+		t.last = v[1];
+	}
 	if (t.first > now_s + 86400)	/* from a clock far ahead: start over */
 		t.present = false;
 	return t;
@@ -56,12 +82,13 @@ void greylist_decide(const struct greylist_policy *p, int64_t now_s, const char 
 		     const char *origin, bool use_whitelist, struct greylist_decision *d)
 {
 	struct triplet t = parse_triplet(triplet, now_s);
-	long long count = 0, last = 0;
-	char extra;
+	long long count = 0, last = 0, v[2];
 
 	memset(d, 0, sizeof(*d));
-	if (origin == NULL || sscanf(origin, "%lld %lld %c", &count, &last, &extra) != 2 || count < 0)
-		count = last = 0;
+	if (origin != NULL && parse_numbers(origin, v, 2) == 0) {	/* "COUNT LAST" */
+		count = v[0];
+		last = v[1];
+	}
 	if (use_whitelist && p->whitelist_after > 0 && count >= p->whitelist_after) {
 		d->verdict = GREYLIST_PASS_WHITELISTED;
 		count_delivery(p, now_s, count, last, d);

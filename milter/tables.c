@@ -17,10 +17,13 @@
 #include "domainset.h"
 #include "log.h"
 #include "milter.h"
+#include "number.h"
 #include "strset.h"
 #include "table_source.h"
 #include "tables.h"
 #include "xalloc.h"
+
+#define OVERRIDE_LEFT_MAX_S (100LL * 366 * 86400)
 
 struct milter_tables {
 	unsigned refs;			/* under lock */
@@ -259,11 +262,16 @@ static int override_row(const struct db_row *row, void *arg)
 {
 	const char *type = row->values[0], *entity = row->values[1], *decision = row->values[2];
 	const char *left = row->values[3];
+	long long seconds = 0;
 
 	if (type == NULL || entity == NULL || decision == NULL)
 		return 0;
+	/* seconds to the expiry (below 0: past), bounded so the sum cannot overflow */
+	if (left != NULL && number_parse_str(left, -OVERRIDE_LEFT_MAX_S, OVERRIDE_LEFT_MAX_S,
+					     &seconds) == NUMBER_INVALID)
+		return 0;
 	add_override(arg, type, entity, strcmp(decision, "block") == 0 ? OVERRIDE_BLOCK
-		     : OVERRIDE_ALLOW, left != NULL ? clock_wall_s() + atoll(left) : 0);
+		     : OVERRIDE_ALLOW, left != NULL ? clock_wall_s() + seconds : 0);
 	return 0;
 }
 

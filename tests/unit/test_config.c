@@ -277,6 +277,14 @@ static void test_value_parsers(void **state)
 	assert_int_equal(config_parse_duration("5mm", &v), -1);
 	assert_int_equal(config_parse_duration("m", &v), -1);
 	assert_int_equal(config_parse_duration("99999999999999999999d", &v), -1);
+	assert_int_equal(config_parse_duration("5 ", &v), -1);	/* a space and no unit */
+	assert_int_equal(config_parse_duration(" 5m", &v), -1);
+	assert_int_equal(config_parse_duration("+5m", &v), -1);
+	assert_int_equal(config_parse_duration("5  m", &v), -1);
+	assert_int_equal(config_parse_duration("9223372036854775807ms", &v), 0);
+	assert_int_equal(config_parse_duration("9223372036854775808ms", &v), -1);
+	assert_int_equal(config_parse_size("18446744073709551617", &v), -1);	/* 2^64 + 1 */
+	assert_int_equal(config_parse_size("64 k", &v), 0);
 	assert_int_equal(config_parse_size("64k", &v), 0);
 	assert_int_equal(v, 65536);
 	assert_int_equal(config_parse_size("1GiB", &v), 0);

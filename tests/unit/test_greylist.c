@@ -156,6 +156,21 @@ static const struct {
 	  "wait 1700000000", 300 + 2 * 86400, NULL },
 	{ "a triplet from a clock far ahead starts over", T0, "wait 1800000000", NULL, true,
 	  GREYLIST_DEFER_NEW, 300, "wait 1700000000", 300 + 2 * 86400, NULL },
+	{ "times below 0 (now - last overflowed) count as absent", T0,
+	  "pass -9223372036854775808 -9223372036854775808", NULL, true, GREYLIST_DEFER_NEW, 300,
+	  "wait 1700000000", 300 + 2 * 86400, NULL },
+	{ "a time past 64 bits counts as absent", T0, "wait 99999999999999999999", NULL, true,
+	  GREYLIST_DEFER_NEW, 300, "wait 1700000000", 300 + 2 * 86400, NULL },
+	{ "a number with a sign or spaces counts as absent", T0 + 300, "wait +1700000000", NULL, true,
+	  GREYLIST_DEFER_NEW, 300, "wait 1700000300", 300 + 2 * 86400, NULL },
+	{ "a triplet with more than it should have counts as absent", T0 + 300,
+	  "wait 1700000000 1700000000", NULL, true, GREYLIST_DEFER_NEW, 300, "wait 1700000300",
+	  300 + 2 * 86400, NULL },
+	{ "a count so large that count + 1 overflows counts as none", T0, NULL,
+	  "9223372036854775807 1699990000", true, GREYLIST_DEFER_NEW, 300, "wait 1700000000",
+	  300 + 2 * 86400, NULL },
+	{ "an origin with a trailing space counts as none", T0, NULL, "5 1699990000 ", true,
+	  GREYLIST_DEFER_NEW, 300, "wait 1700000000", 300 + 2 * 86400, NULL },
 };
 
 static void test_decide(void **state)

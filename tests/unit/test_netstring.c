@@ -52,6 +52,23 @@ static void test_parse_table(void **state)
 	}
 }
 
+/* Whatever the caller's limit, even none, a length never wraps around. */
+static void test_limits_at_the_edges(void **state)
+{
+	const char *payload = NULL;
+	size_t plen = 0;
+
+	assert_int_equal(netstring_parse("5:hello,", 8, 0, &payload, &plen), NETSTRING_TOO_LONG);
+	assert_int_equal(netstring_parse("0:,", 3, 0, &payload, &plen), 3);
+	/* 2^64 + 5: with no limit it used to wrap to 5 and take "hello" */
+	assert_int_equal(netstring_parse("18446744073709551621:hello,", 27, SIZE_MAX, &payload, &plen),
+			 NETSTRING_TOO_LONG);
+	assert_int_equal(netstring_parse("18446744073709551615:", 21, SIZE_MAX, &payload, &plen),
+			 NETSTRING_INCOMPLETE);
+	assert_int_equal(netstring_parse("18446744073709551614:x", 22, SIZE_MAX, &payload, &plen),
+			 NETSTRING_INCOMPLETE);
+}
+
 static void test_round_trip(void **state)
 {
 	struct strbuf out = STRBUF_INIT;
@@ -69,6 +86,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_limits_at_the_edges),
 		cmocka_unit_test(test_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
