@@ -3,8 +3,8 @@
  */
 #include "autoconfig.h"
 
-#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "number.h"
 #include "redis.h"
 
 #define CLI_WRITE_ATTEMPTS 5		/* of a transaction the server rolls back */
@@ -54,6 +55,42 @@ static int bad_usage(const struct cli_command *cmd, const char *what, const char
 	return EXIT_BAD_INPUT;
 }
 
+/* Whether name[0..len) looks like an option's name (lowercase letters,
+ * digits and hyphens): only then is an unknown one shown. Anything else
+ * may be a password typed in the wrong place, and an error message ends
+ * up in terminals, logs and scrollback. */
+static bool option_like(const char *name, size_t len)
+{
+	if (len == 0 || len > CLI_OPTION_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
+			return false;
+	return true;
+}
+
+static int unknown_option(const struct cli_command *cmd, const char *name, size_t len)
+{
+	char shown[CLI_OPTION_NAME_MAX + 3];
+
+	if (!option_like(name, len))
+		return bad_usage(cmd, "unknown option ", "(not shown: it could be a secret)");
+	snprintf(shown, sizeof(shown), "--%.*s", (int)len, name);
+	return bad_usage(cmd, "unknown option ", shown);
+}
+
+/* Never the word itself: an argument too many is often a password given
+ * on the command line, where mailadm never takes one. */
+static int stray_argument(const struct cli_command *cmd, size_t position)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), "unexpected argument %zu (not shown: it could be a secret; "
+		 "mailadm reads passwords from standard input or the terminal)", position);
+	return bad_usage(cmd, what, "");
+}
+
 int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
 	      struct cli_args *args_r)
 {
@@ -68,24 +105,26 @@ int cli_parse(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 		}
 		if (!options_done && strncmp(word, "--", 2) == 0) {
 			const char *name = word + 2, *eq = strchr(name, '=');
-			int idx = option_index(cmd, name, eq ? (size_t)(eq - name) : strlen(name));
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			int idx = option_index(cmd, name, len);
 			if (idx < 0)
-				return bad_usage(cmd, "unknown option ", word);
+				return unknown_option(cmd, name, len);
 			if (cmd->options[idx].value == NULL) {
 				if (eq != NULL)
-					return bad_usage(cmd, "no value allowed after ", word);
+					return bad_usage(cmd, "no value allowed after --",
+							 cmd->options[idx].name);
 			} else if (eq != NULL) {
 				args_r->values[idx] = eq + 1;
 			} else if (i + 1 < argc) {
 				args_r->values[idx] = argv[++i];
 			} else {
-				return bad_usage(cmd, "a value is needed after ", word);
+				return bad_usage(cmd, "a value is needed after --", cmd->options[idx].name);
 			}
 			args_r->present[idx] = true;
 			continue;
 		}
 		if (args_r->count >= cmd->max_args)
-			return bad_usage(cmd, "unexpected argument ", word);
+			return stray_argument(cmd, args_r->count + 1);
 		args_r->positional[args_r->count++] = word;
 	}
 	if (args_r->count < cmd->min_args)
@@ -127,18 +166,16 @@ int cli_yes_no(struct cli *cli, const char *name, const char *value, bool *resul
 int cli_number(struct cli *cli, const char *name, const char *value, long long min,
 	       long long max, long long *result_r)
 {
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(value, &end, 10);
-	if (value[0] == '\0' || *end != '\0' || errno != 0)
-		return cli_fail(cli, EXIT_BAD_INPUT, "--%s: \"%s\" is not a whole number", name, value);
-	if (v < min || v > max)
-		return cli_fail(cli, EXIT_BAD_INPUT, "--%s: %lld is out of range (%lld to %lld)", name, v,
-				min, max);
-	*result_r = v;
-	return EXIT_OK;
+	switch (number_parse_str(value, min, max, result_r)) {
+	case NUMBER_OK:
+		return EXIT_OK;
+	case NUMBER_OUT_OF_RANGE:
+		return cli_fail(cli, EXIT_BAD_INPUT, "--%s: %s is out of range (%lld to %lld)", name,
+				value, min, max);
+	default:
+		return cli_fail(cli, EXIT_BAD_INPUT, "--%s: \"%s\" is not a whole number (digits only)",
+				name, value);
+	}
 }
 
 struct db *cli_db(struct cli *cli)
@@ -199,7 +236,11 @@ int cli_db_fail(struct cli *cli, int result, const char *what)
 
 static int read_generation(const struct db_row *row, void *arg)
 {
-	*(unsigned long long *)arg = row->values[0] ? strtoull(row->values[0], NULL, 10) : 0;
+	long long v = 0;
+
+	if (row->values[0] != NULL)
+		number_parse_str(row->values[0], 0, INT64_MAX, &v);	/* saturates */
+	*(unsigned long long *)arg = (unsigned long long)v;
 	return 1;
 }
 

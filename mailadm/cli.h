@@ -27,6 +27,7 @@ enum {
 };
 
 #define CLI_OPTIONS_MAX 16
+#define CLI_OPTION_NAME_MAX 32	/* longer "--words" are never echoed */
 #define CLI_POSITIONALS_MAX 4
 
 struct cli_option {
@@ -96,7 +97,8 @@ void cli_redis_forget(struct cli *cli, const char *key);
 
 /* Parses "yes"/"no" (and true/false, on/off, 1/0) for option name. */
 int cli_yes_no(struct cli *cli, const char *name, const char *value, bool *result_r);
-/* Parses a whole number in [min, max] for option name. */
+/* Parses a whole number in [min, max] for option name: digits only (a
+ * leading '-' where min is negative), no spaces, no '+', no hexadecimal. */
 int cli_number(struct cli *cli, const char *name, const char *value, long long min,
 	       long long max, long long *result_r);
 

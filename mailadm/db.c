@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "migrate.h"
+#include "number.h"
 #include "nouns.h"
 #include "output.h"
 
@@ -51,9 +52,9 @@ struct applied {
 static int collect_applied(const struct db_row *row, void *arg)
 {
 	struct applied *a = arg;
-	unsigned long v = strtoul(row->values[0], NULL, 10);
+	long long v;
 
-	if (v < 10000) {
+	if (row->values[0] != NULL && number_parse_str(row->values[0], 0, 9999, &v) == NUMBER_OK) {
 		snprintf(a[v].checksum, sizeof(a[v].checksum), "%s", row->values[1]);
 		snprintf(a[v].applied_at, sizeof(a[v].applied_at), "%s", row->values[2]);
 		a[v].present = true;

@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "keyfile.h"
 #include "nouns.h"
+#include "number.h"
 #include "output.h"
 #include "validate.h"
 
@@ -49,13 +50,15 @@ struct key_row {
 static int read_key_row(const struct db_row *row, void *arg)
 {
 	struct key_row *k = arg;
+	long long bits;
 
 	snprintf(k->selector, sizeof(k->selector), "%s", row->values[0]);
 	snprintf(k->algorithm, sizeof(k->algorithm), "%s", row->values[1]);
 	snprintf(k->state, sizeof(k->state), "%s", row->values[2]);
 	snprintf(k->public_key, sizeof(k->public_key), "%s", row->values[3]);
 	snprintf(k->path, sizeof(k->path), "%s", row->values[4]);
-	k->bits = row->values[5] ? (unsigned)strtoul(row->values[5], NULL, 10) : 0;
+	k->bits = row->values[5] && number_parse_str(row->values[5], 0, 65536, &bits) == NUMBER_OK
+		  ? (unsigned)bits : 0;
 	k->found = true;
 	return 1;
 }

@@ -17,13 +17,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alias_loop.h"
 #include "nouns.h"
 #include "output.h"
-#include "strset.h"
 #include "validate.h"
-#include "xalloc.h"
-
-#define LOOP_SEARCH_MAX 1000
 
 struct forward {
 	bool redirect;			/* else alias */
@@ -87,45 +84,57 @@ static int parse_flags(struct cli *cli, const struct cli_args *args, struct forw
 	return EXIT_OK;
 }
 
-struct walk {
-	struct strset *seen;
-	char **queue;
-	size_t count, cap;
-};
-
-static int enqueue(const struct db_row *row, void *arg)
+static int add_result(const struct db_row *row, void *arg)
 {
-	struct walk *w = arg;
-	const char *d = row->values[0];
-
-	if (d == NULL || strset_contains(w->seen, d, strlen(d)) || w->count >= LOOP_SEARCH_MAX)
-		return 0;
-	strset_add(w->seen, d, strlen(d));
-	w->queue = xgrow(w->queue, &w->cap, w->count + 1, sizeof(char *));
-	w->queue[w->count++] = xstrdup(d);
+	if (row->values[0] != NULL)
+		alias_results_add(arg, row->values[0]);
 	return 0;
 }
 
-/* Would source -> destination close a circle? Follows active aliases from
- * the destination; true when they lead back to the source. */
-static bool makes_loop(struct cli *cli, const struct forward *f)
-{
-	struct walk w = { strset_new(), NULL, 0, 0 };
-	bool loop = strcasecmp(f->destination, f->source) == 0;
+struct lookup_ctx {
+	struct cli *cli;
+	int result;		/* of the last query */
+};
 
-	enqueue(&(struct db_row){ 1, NULL, (const char *const[]){ f->destination }, NULL }, &w);
-	for (size_t i = 0; i < w.count && !loop; i++) {
-		if (strcasecmp(w.queue[i], f->source) == 0)
-			loop = true;
-		else
-			db_query(cli->db, "SELECT destination FROM aliases WHERE source = ? AND active = 1",
-				 (struct db_param[]){ DB_STR(w.queue[i]) }, 1, enqueue, &w);
+/* What Postfix's virtual_alias_maps query (sql/postfix/virtual_aliases.cf)
+ * returns for key, whatever the domain's active flag says (a domain can be
+ * switched back on). Sources are ASCII: a key that is not matches none. */
+static int lookup_key(const char *key, struct alias_results *results, void *arg)
+{
+	struct lookup_ctx *ctx = arg;
+
+	for (const char *p = key; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 0;
+	ctx->result = db_query(ctx->cli->db, "SELECT destination FROM aliases WHERE source = ? AND "
+			       "active = 1 UNION ALL SELECT destination FROM redirects WHERE source = ? "
+			       "AND active = 1 UNION ALL SELECT source FROM redirects WHERE source = ? "
+			       "AND active = 1 AND keep_copy = 1",
+			       (struct db_param[]){ DB_STR(key), DB_STR(key), DB_STR(key) }, 3,
+			       add_result, results);
+	return ctx->result == DB_OK ? 0 : -1;
+}
+
+/* Refuses source -> destination when Postfix's expansion would go round
+ * (alias_loop.h), naming the circle. */
+static int check_loop(struct cli *cli, const struct forward *f)
+{
+	struct lookup_ctx ctx = { cli, DB_OK };
+	char path[512];
+
+	switch (alias_walk(f->source, f->destination, lookup_key, &ctx, path, sizeof(path))) {
+	case ALIAS_WALK_NO_LOOP:
+		return EXIT_OK;
+	case ALIAS_WALK_LOOP:
+		return cli_fail(cli, EXIT_BAD_INPUT, "%s -> %s would make an alias loop: %s", f->source,
+				f->destination, path);
+	case ALIAS_WALK_TOO_MANY:
+		return cli_fail(cli, EXIT_BAD_INPUT, "%s -> %s: more than %d addresses to follow to rule "
+				"out an alias loop (Postfix gives up at 1000 too)", f->source,
+				f->destination, ALIAS_WALK_MAX);
+	default:
+		return cli_db_fail(cli, ctx.result, "looking for an alias loop");
 	}
-	for (size_t i = 0; i < w.count; i++)
-		free(w.queue[i]);
-	free(w.queue);
-	strset_free(&w.seen);
-	return loop;
 }
 
 static int check_new(struct cli *cli, const struct forward *f)
@@ -141,9 +150,8 @@ static int check_new(struct cli *cli, const struct forward *f)
 					"goes outside; use \"mailadm alias add\"", f->destination);
 		return EXIT_OK;
 	}
-	if (makes_loop(cli, f))
-		return cli_fail(cli, EXIT_BAD_INPUT, "%s -> %s would make an alias loop", f->source,
-				f->destination);
+	if ((rc = check_loop(cli, f)) != EXIT_OK)
+		return rc;
 	if (!f->force && f->local[0] != '\0' &&
 	    count_rows(cli, "SELECT COUNT(*) FROM accounts WHERE email = ?", f->source) > 0)
 		return cli_fail(cli, EXIT_CONFLICT, "\"%s\" is an account: with an alias its mail goes "
@@ -225,14 +233,13 @@ static int update_forward(struct cli *cli, void *arg)
 {
 	struct forward *f = arg;
 	char sql[160];
-	int ret = DB_OK;
+	int ret = DB_OK, rc;
 
 	if (count_pair(cli, f) <= 0)
 		return cli_fail(cli, EXIT_NOT_FOUND, "%s -> %s: no such %s", f->source, f->destination,
 				cli->command->noun);
-	if (f->active > 0 && !f->redirect && makes_loop(cli, f))
-		return cli_fail(cli, EXIT_BAD_INPUT, "%s -> %s would make an alias loop", f->source,
-				f->destination);
+	if (f->active > 0 && !f->redirect && (rc = check_loop(cli, f)) != EXIT_OK)
+		return rc;
 	if (f->active >= 0) {
 		snprintf(sql, sizeof(sql), "UPDATE %s SET active = ? WHERE source = ? AND destination = ?",
 			 f->table);

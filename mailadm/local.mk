@@ -4,6 +4,7 @@ sbin_PROGRAMS += mailadm/mailadm
 mailadm_mailadm_SOURCES = \
 	mailadm/main.c \
 	mailadm/account.c \
+	mailadm/alias_loop.c mailadm/alias_loop.h \
 	mailadm/blocklist.c \
 	mailadm/cli.c mailadm/cli.h \
 	mailadm/config_cmd.c \

@@ -33,6 +33,17 @@ static void print_commands(FILE *out, const char *noun)
 					c->verb, c->usage, c->help);
 }
 
+static void print_nouns(FILE *out)
+{
+	const char *last = "";
+
+	for (size_t t = 0; t < TABLE_COUNT; t++)
+		for (const struct cli_command *c = command_tables[t]; c->noun != NULL; c++)
+			if (strcmp(c->noun, last) != 0)
+				fprintf(out, " %s", last = c->noun);
+	fprintf(out, " (mailadm help explains them)\n");
+}
+
 static int usage(FILE *out, int code)
 {
 	fprintf(out, "usage: mailadm [-c FILE] [--json] NOUN VERB [ARGUMENTS]\n"
@@ -108,7 +119,11 @@ int main(int argc, char **argv)
 	cmd = find_command(argv[1], argc > 2 ? argv[2] : NULL, &noun_known, &verbless);
 	if (cmd == NULL) {
 		if (!noun_known) {
-			fprintf(stderr, "mailadm: unknown command \"%s\" (mailadm help lists them)\n", argv[1]);
+			/* not echoed: a password typed in the wrong place would end
+			 * up in terminals and logs */
+			fprintf(stderr, "mailadm: unknown command (not shown: it could be a secret); "
+				"the commands are:");
+			print_nouns(stderr);
 			return EXIT_BAD_INPUT;
 		}
 		bool help = argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "help") == 0);

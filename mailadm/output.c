@@ -9,12 +9,14 @@
 
 #include <ctype.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
 #include "output.h"
+#include "number.h"
 #include "xalloc.h"
 
 void rows_init(struct rows *rows, const struct field *fields, size_t field_count)
@@ -141,8 +143,13 @@ static json_t *json_value(const struct rows *rows, size_t row, size_t col)
 	if (v == NULL)
 		return json_null();
 	switch (rows->fields[col].type) {
-	case FIELD_NUMBER:
-		return json_integer(strtoll(v, NULL, 10));
+	case FIELD_NUMBER: {
+		long long n;
+
+		/* what JSON cannot hold as an integer stays text rather than change */
+		return number_parse_str(v, INT64_MIN, INT64_MAX, &n) == NUMBER_OK ? json_integer(n)
+										    : json_string(v);
+	}
 	case FIELD_BOOL:
 		return json_boolean(strcmp(v, "0") != 0);
 	default: {

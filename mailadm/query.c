@@ -4,14 +4,20 @@
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "nouns.h"
+#include "number.h"
 #include "output.h"
 
 static int first_number(const struct db_row *row, void *arg)
 {
-	*(long long *)arg = row->values[0] ? strtoll(row->values[0], NULL, 10) : 0;
+	long long *v = arg;
+
+	if (row->values[0] == NULL || number_parse_str(row->values[0], INT64_MIN, INT64_MAX, v) ==
+	    NUMBER_INVALID)
+		*v = 0;
 	return 1;
 }
 

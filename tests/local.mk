@@ -6,6 +6,7 @@
 
 UNIT_TESTS = \
 	tests/unit/test_addr \
+	tests/unit/test_alias_loop \
 	tests/unit/test_cidr \
 	tests/unit/test_config \
 	tests/unit/test_dns \
@@ -32,6 +33,8 @@ endif
 # and link the common library and cmocka; programs set their own LDADD.
 LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/unit.h tests/unit/yaml_map.h
+tests_unit_test_alias_loop_SOURCES = tests/unit/test_alias_loop.c mailadm/alias_loop.c
+tests_unit_test_alias_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mailadm
 tests_unit_test_srs_LDADD = srs/libsrs.a $(LDADD)
 tests_unit_test_policy_LDADD = policyd/libpolicy.a $(LDADD)
 tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd

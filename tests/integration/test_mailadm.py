@@ -152,6 +152,28 @@ class MailadmCommandTest(MailadmBase):
              "--bits", "2048"),
             (2, "--bits: 512 is out of range (1024 to 4096)", "dkim", "keygen", DOMAIN, "--bits", "512"),
             (3, "no such account", "account", "passwd", "ghost@" + DOMAIN, "--generate"),
+            # numbers are digits and nothing else (strtoll took " 5", "+5" and "5\n")
+            (2, '--quota: " 5" is not a whole number', "account", "add", "q@" + DOMAIN, "--quota",
+             " 5", "--no-password"),
+            (2, '--quota: "5 " is not a whole number', "account", "add", "q@" + DOMAIN, "--quota",
+             "5 ", "--no-password"),
+            (2, '--quota: "+5" is not a whole number', "account", "add", "q@" + DOMAIN, "--quota",
+             "+5", "--no-password"),
+            (2, '--quota: "5\n" is not a whole number', "account", "add", "q@" + DOMAIN, "--quota",
+             "5\n", "--no-password"),
+            (2, '--quota: "0x10" is not a whole number', "account", "add", "q@" + DOMAIN, "--quota",
+             "0x10", "--no-password"),
+            (2, '--quota: "" is not a whole number', "account", "add", "q@" + DOMAIN, "--quota", "",
+             "--no-password"),
+            (2, "--quota: 99999999999999999999 is out of range (0 to 16777216)", "account", "add",
+             "q@" + DOMAIN, "--quota", "99999999999999999999", "--no-password"),
+            (2, '--send-limit-messages: " 1" is not a whole number', "account", "add", "q@" + DOMAIN,
+             "--send-limit-messages", " 1", "--no-password"),
+            (2, '--bits: "2048 " is not a whole number', "dkim", "keygen", DOMAIN, "--bits", "2048 "),
+            (2, "is not a duration", "reputation", "set", "ip", "192.0.2.1", "block", "--expires",
+             "5 "),
+            (2, "is not a duration", "reputation", "set", "ip", "192.0.2.1", "block", "--expires",
+             " 5m"),
         ]
         for code, message, *args in cases:
             stdin = "short\n" if "short@" in " ".join(args) else ""
@@ -226,6 +248,55 @@ class MailadmCommandTest(MailadmBase):
         self.assertFalse(self.json("redirect", "list", "dave@" + DOMAIN)[0]["keep_copy"])
         self.ok("redirect", "del", "dave@" + DOMAIN)
         self.refused(3, "no such redirect", "redirect", "del", "dave@" + DOMAIN)
+
+    def test_alias_loops_through_case_and_catch_alls(self):
+        # what Postfix looks up is the address folded to lowercase
+        self.ok("alias", "add", "ca@" + DOMAIN, "cb@" + DOMAIN)
+        self.refused(2, "cb@%s -> CA@%s would make an alias loop: ca@%s -> cb@%s -> ca@%s"
+                     % ((DOMAIN,) * 5),
+                     "alias", "add", "cb@" + DOMAIN, "CA@" + DOMAIN.upper())
+        self.refused(2, "would make an alias loop", "alias", "add", "cb@" + DOMAIN,
+                     '"Ca"@' + DOMAIN)
+        # an address without entries of its own goes to its domain's catch-all
+        for d in ("d3." + DOMAIN, "d4." + DOMAIN):
+            self.ok("domain", "add", d)
+        self.ok("alias", "add", "@d3." + DOMAIN, "x@d4." + DOMAIN)
+        self.refused(2, "x@d3.{0} -> @d3.{0} -> x@d4.{0} -> @d4.{0} -> x@d3.{0}".format(DOMAIN),
+                     "alias", "add", "@d4." + DOMAIN, "X@D3." + DOMAIN)
+        self.refused(2, "would make an alias loop", "alias", "add", "x@d4." + DOMAIN,
+                     "y@d3." + DOMAIN)
+        # ... unless it has entries of its own, or resolves to itself
+        self.ok("alias", "add", "@d4." + DOMAIN, "keep@d4." + DOMAIN)
+        self.ok("alias", "add", "x@d4." + DOMAIN, "ca@" + DOMAIN)
+        # an entry switched on again is checked as a new one
+        self.ok("alias", "add", "cc@" + DOMAIN, "ca@" + DOMAIN)
+        self.ok("alias", "set", "ca@" + DOMAIN, "cb@" + DOMAIN, "--active", "no")
+        self.ok("alias", "add", "cb@" + DOMAIN, "cc@" + DOMAIN)
+        self.refused(2, "would make an alias loop", "alias", "set", "ca@" + DOMAIN,
+                     "cb@" + DOMAIN, "--active", "yes")
+        for source in ("ca@", "cb@", "cc@", "x@d4.", "@d3.", "@d4."):
+            self.ok("alias", "del", source + DOMAIN)
+        for d in ("d3." + DOMAIN, "d4." + DOMAIN):
+            self.ok("domain", "del", d)
+
+    def test_stray_arguments_are_never_echoed(self):
+        secret = "Hunter2-S3cret"
+        for args, message in (
+                (("account", "passwd", "alice@" + DOMAIN, secret), "unexpected argument 2"),
+                (("account", "add", "alice@" + DOMAIN, "--no-password", secret),
+                 "unexpected argument 2"),
+                (("account", "add", "alice@" + DOMAIN, "--password=" + secret),
+                 "unknown option --password\n"),
+                (("account", "add", "alice@" + DOMAIN, "--" + secret), "unknown option (not shown"),
+                (("alias", "add", "a@" + DOMAIN, "b@" + DOMAIN, "--force=" + secret),
+                 "no value allowed after --force\n"),
+                ((secret,), "unknown command (not shown"),
+                ((secret.lower(), "add"), "unknown command (not shown")):
+            with self.subTest(args=args):
+                r = self.mailadm(*args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(message, r.stderr)
+                self.assertNotIn(secret.lower(), (r.stdout + r.stderr).lower())
 
     def test_traps_greylist_trusted_replies(self):
         self.ok("account", "add", "erin@" + DOMAIN, "--no-password")
