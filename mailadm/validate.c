@@ -30,6 +30,14 @@ int valid_domain(struct cli *cli, const char *input, char out[ADDR_DOMAIN_MAX + 
 	return EXIT_OK;
 }
 
+/* A word without an @ where an address belongs may well be a password
+ * typed in the wrong place: said without repeating it. */
+static int no_at(struct cli *cli)
+{
+	return cli_fail(cli, EXIT_BAD_INPUT, "an address needs @domain (the argument is not shown: "
+			"without an @ it could be a secret)");
+}
+
 int valid_local_address(struct cli *cli, const char *input, int allow_catch_all,
 			char local[ADDR_LOCAL_MAX + 1], char domain[ADDR_DOMAIN_MAX + 1])
 {
@@ -37,7 +45,7 @@ int valid_local_address(struct cli *cli, const char *input, int allow_catch_all,
 	size_t len;
 
 	if (at == NULL)
-		return cli_fail(cli, EXIT_BAD_INPUT, "\"%s\": an address needs @domain", input);
+		return no_at(cli);
 	len = (size_t)(at - input);
 	if (len == 0 && allow_catch_all) {
 		local[0] = '\0';
@@ -65,6 +73,8 @@ int valid_address(struct cli *cli, const char *input, char out[ADDR_MAX + 1])
 	char domain[ADDR_DOMAIN_MAX + 1];
 	const char *why;
 
+	if (strchr(input, '@') == NULL)
+		return no_at(cli);
 	if (addr_parse(input, strlen(input), 0, &parts, &why) < 0)
 		return cli_fail(cli, EXIT_BAD_INPUT, "\"%s\": %s", input, why);
 	if (memchr(parts.local, ' ', parts.local_len) != NULL ||

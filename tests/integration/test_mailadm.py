@@ -291,6 +291,8 @@ class MailadmCommandTest(MailadmBase):
                 (("alias", "add", "a@" + DOMAIN, "b@" + DOMAIN, "--force=" + secret),
                  "no value allowed after --force\n"),
                 ((secret,), "unknown command (not shown"),
+                (("account", "passwd", secret), "an address needs @domain (the argument is not shown"),
+                (("alias", "add", "a@" + DOMAIN, secret), "an address needs @domain"),
                 ((secret.lower(), "add"), "unknown command (not shown")):
             with self.subTest(args=args):
                 r = self.mailadm(*args)
