@@ -96,7 +96,8 @@ struct writeback {
 	struct backoff retry;
 	char why[256];			/* the last failure, kept past the rollback */
 	struct writeback_metrics m;
-	struct log_ratelimit drop_log, retry_log, give_up_log, wait_log;
+	struct log_ratelimit drop_log, give_up_log, wait_log;
+	struct log_ratelimit retry_log[4];	/* by enum retry_reason: one kind never hides another */
 };
 
 static void count(struct metric *m, uint64_t n)
@@ -177,7 +178,8 @@ struct writeback *writeback_new(const char *name, const char *what, const struct
 	backoff_init(&wb->retry, RETRY_MIN_MS, RETRY_MAX_MS);
 	wb->next_seq = 1;
 	wb->drop_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(LOG_INTERVAL_MS);
-	wb->retry_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(LOG_INTERVAL_MS);
+	for (int i = 0; i < 4; i++)
+		wb->retry_log[i] = (struct log_ratelimit)LOG_RATELIMIT_INIT(LOG_INTERVAL_MS);
 	wb->give_up_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(LOG_INTERVAL_MS / 60);
 	wb->wait_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(LOG_INTERVAL_MS);
 	register_metrics(wb, metrics);
@@ -481,7 +483,7 @@ static long long rolled_back(struct writeback *wb, unsigned code)
 	count(wb->m.retries[why], 1);
 	wb->batch.tries++;
 	backoff_failed(&wb->retry, clock_monotonic_ms());
-	log_ratelimited(&wb->retry_log, LOG_LEVEL_WARNING,
+	log_ratelimited(&wb->retry_log[why], LOG_LEVEL_WARNING,
 			"%s: batch of %zu database writes rolled back (%s: %s); attempt %u in "
 			"%lld ms (%s)", wb->name, wb->batch.count, retry_reasons[why], wb->why,
 			wb->batch.tries + 1,

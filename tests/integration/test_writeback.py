@@ -69,7 +69,10 @@ class WritebackTest(unittest.TestCase):
     def setUpClass(cls):
         cls.stack = stack = harness.stack()
         stack.fresh_database()
-        cls.conf = stack.config({"mailadm": {"dkim_key_dir": stack.path("wb-keys")}})
+        # a row lock may be waited for long (read_timeout less a second): a
+        # loaded machine never turns the test's deadlock into a lock wait timeout
+        slow_locks = {"database": {"read_timeout": "30s"}}
+        cls.conf = stack.config(dict(slow_locks, mailadm={"dkim_key_dir": stack.path("wb-keys")}))
         cls.mailadm("domain", "add", DOMAIN)
         for i in range(4):
             cls.mailadm("trap", "add", "trap%d@%s" % (i, DOMAIN))
@@ -79,7 +82,7 @@ class WritebackTest(unittest.TestCase):
                    "metrics_listen": "127.0.0.1:%d" % cls.metrics_port,
                    "change_check": "200ms", "snapshot_refresh": "1s", "trap_block": 0,
                    "idle_timeout": "30s", "request_timeout": "1500ms"}
-        conf = stack.config({"policyd": section}, redis=False, dns=False)
+        conf = stack.config(dict(slow_locks, policyd=section), redis=False, dns=False)
         stack.start_daemon("policyd-wb", POLICYD, conf, lambda: harness.port_open(cls.port))
         harness.wait_for(lambda: cls.trap_answer("trap0@" + DOMAIN), 10, "the traps loaded")
         harness.wait_for(lambda: cls.stack.mysql_root(
@@ -197,7 +200,7 @@ class WritebackTest(unittest.TestCase):
             self.assertTrue(self.trap_answer("trap3@" + DOMAIN))
             harness.wait_for(lambda: self.sql(
                 "SELECT COUNT(*) FROM information_schema.innodb_trx "
-                "WHERE trx_state = 'LOCK WAIT'") == "1", 10, "policyd's batch to wait for the lock")
+                "WHERE trx_state = 'LOCK WAIT'") == "1", 30, "policyd's batch to wait for the lock")
             other.run("SELECT hits FROM spam_traps WHERE address = 'trap3@%s' FOR UPDATE"
                       % DOMAIN)
             other.run("ROLLBACK")
@@ -285,7 +288,7 @@ class WritebackTest(unittest.TestCase):
                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
             harness.wait_for(lambda: self.sql(
                 "SELECT COUNT(*) FROM information_schema.innodb_trx "
-                "WHERE trx_state = 'LOCK WAIT'") == "1", 10, "mailadm to wait for the lock")
+                "WHERE trx_state = 'LOCK WAIT'") == "1", 30, "mailadm to wait for the lock")
             other.run("SELECT id FROM spam_traps WHERE address = '%s' FOR UPDATE" % address)
             other.run("ROLLBACK")
             out, err = cmd.communicate(timeout=30)
