@@ -128,6 +128,8 @@ bench: tests/bench/lookup-bench tests/bench/milter-bench srs/limristem-srsd \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 	$(PYTHON3) $(top_srcdir)/tests/bench/policyd_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
+	$(PYTHON3) $(top_srcdir)/tests/bench/hostile_bench.py --srcdir=$(abs_top_srcdir) \
+		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 	$(PYTHON3) $(top_srcdir)/tests/bench/milter_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)
 	$(MAKE) $(AM_MAKEFLAGS) tests/bench/sign-bench

@@ -39,21 +39,24 @@ def request_keys():
     return keys
 
 
-def start_policyd(stack, builddir):
+def start_policyd(stack, builddir, extra=None, name="policyd", setup=True):
+    """Starts policyd as name (the tables filled by mailadm first, unless
+    setup is False); extra overrides settings of its section."""
     mailadm = os.path.join(builddir, "mailadm", "mailadm")
     conf = stack.config({"mailadm": {"dkim_key_dir": stack.path("keys")}})
-    for args in [("domain", "add", DOMAIN), ("trap", "add", "trap@" + DOMAIN)] + [
+    for args in ([("domain", "add", DOMAIN), ("trap", "add", "trap@" + DOMAIN)] + [
             ("account", "add", "user%d@%s" % (i, DOMAIN), "--quota", "100", "--no-password")
-            for i in range(50)]:
+            for i in range(50)] if setup else []):
         subprocess.run([mailadm, "-c", conf] + list(args), check=True, capture_output=True)
     port = harness.free_port()
-    conf = stack.config({"log": {"level": "warning"}, "policyd": {
-        "listen": ["127.0.0.1:%d" % port], "user": "", "socket_group": "",
-        "max_connections": 200, "trusted_networks": []},
-        "blocklists": {"zones": ["bl.bench.example"]}})
-    stack._start("policyd", taskset(0, [os.path.join(builddir, "policyd", "limristem-policyd"),
-                                        "-f", "-c", conf]))
-    harness.wait_for(lambda: harness.port_open(port), 20, "policyd")
+    section = {"listen": ["127.0.0.1:%d" % port], "user": "", "socket_group": "",
+               "max_connections": 200, "trusted_networks": []}
+    section.update(extra or {})
+    conf = stack.config({"log": {"level": "warning"}, "policyd": section,
+                         "blocklists": {"zones": ["bl.bench.example"]}})
+    stack._start(name, taskset(0, [os.path.join(builddir, "policyd", "limristem-policyd"),
+                                   "-f", "-c", conf]))
+    harness.wait_for(lambda: harness.port_open(port), 20, name)
     return port
 
 
