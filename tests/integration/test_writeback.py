@@ -119,6 +119,15 @@ class WritebackTest(unittest.TestCase):
     def sql(self, query):
         return self.stack.mysql_root(query, self.stack.db_name).strip()
 
+    def one_waits_for_a_lock(self):
+        """True when one transaction is in LOCK WAIT. InnoDB refreshes
+        information_schema.innodb_trx only when it was last read more than
+        100 ms ago: asked faster than that, it shows the same old snapshot
+        forever (under ASan's timing, a wait it never showed)."""
+        time.sleep(0.25)
+        return self.sql("SELECT COUNT(*) FROM information_schema.innodb_trx "
+                        "WHERE trx_state = 'LOCK WAIT'") == "1"
+
     def trap_hits(self):
         return int(self.sql("SELECT COALESCE(SUM(hits), 0) FROM spam_traps"))
 
@@ -198,9 +207,7 @@ class WritebackTest(unittest.TestCase):
             other.run("SELECT trap_hits FROM reputations WHERE entity_type = 'network' AND "
                       "entity = '%s' FOR UPDATE" % NETWORK)
             self.assertTrue(self.trap_answer("trap3@" + DOMAIN))
-            harness.wait_for(lambda: self.sql(
-                "SELECT COUNT(*) FROM information_schema.innodb_trx "
-                "WHERE trx_state = 'LOCK WAIT'") == "1", 30, "policyd's batch to wait for the lock")
+            harness.wait_for(self.one_waits_for_a_lock, 30, "policyd's batch to wait for the lock")
             other.run("SELECT hits FROM spam_traps WHERE address = 'trap3@%s' FOR UPDATE"
                       % DOMAIN)
             other.run("ROLLBACK")
@@ -286,9 +293,13 @@ class WritebackTest(unittest.TestCase):
             cmd = subprocess.Popen([os.path.join(self.stack.builddir, "mailadm", "mailadm"), "-c",
                                     self.conf, "trap", "add", address], stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
-            harness.wait_for(lambda: self.sql(
-                "SELECT COUNT(*) FROM information_schema.innodb_trx "
-                "WHERE trx_state = 'LOCK WAIT'") == "1", 30, "mailadm to wait for the lock")
+            try:
+                harness.wait_for(self.one_waits_for_a_lock, 30, "mailadm to wait for the lock")
+            except TimeoutError:
+                cmd.kill()
+                out, err = cmd.communicate(timeout=30)
+                self.fail("mailadm never waited for the lock (exit %s): %s %s"
+                          % (cmd.returncode, out, err[-3000:]))
             other.run("SELECT id FROM spam_traps WHERE address = '%s' FOR UPDATE" % address)
             other.run("ROLLBACK")
             out, err = cmd.communicate(timeout=30)
