@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "common/addr.h"
 
 static bool is_atext(unsigned char c)
 {

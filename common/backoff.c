@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include "backoff.h"
+#include "common/backoff.h"
 
 void backoff_init(struct backoff *b, int64_t min_ms, int64_t max_ms)
 {

@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "number.h"
+#include "common/clock.h"
+#include "common/number.h"
 
 #define TEST_OFFSET_MAX_S (100LL * 366 * 86400)
 

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_value.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/config.h"
+#include "common/config_value.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 /* Every section name the suite's programs use. A program skips the
  * sections of the others; each checks its own when it starts. */

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cidr.h"
-#include "endpoint.h"
+#include "common/cidr.h"
+#include "common/endpoint.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR_LIMRISTEM "/limristem.conf"
 #define CONFIG_ERROR_MAX 1024

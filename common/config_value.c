@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_value.h"
-#include "number.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/config.h"
+#include "common/config_value.h"
+#include "common/number.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define VALUE_AT(base, opt, type) ((type *)(void *)((char *)(base) + (opt)->offset))
 #define CVALUE_AT(base, opt, type) ((type const *)(const void *)((const char *)(base) + (opt)->offset))

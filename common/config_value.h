@@ -6,8 +6,8 @@
 
 #include <libconfig.h>
 
-#include "config.h"
-#include "strbuf.h"
+#include "common/config.h"
+#include "common/strbuf.h"
 
 /* Stores setting s into the option's place in base. On error returns -1,
  * *where_r is the setting at fault (a list item, say) and why the reason. */

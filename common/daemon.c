@@ -19,9 +19,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "log.h"
-#include "number.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/number.h"
 
 #define LISTEN_BACKLOG 1024
 

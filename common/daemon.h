@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
-#include "endpoint.h"
+#include "common/config.h"
+#include "common/endpoint.h"
 
 struct event_base;
 

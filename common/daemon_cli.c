@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "daemon_cli.h"
-#include "log.h"
+#include "common/daemon_cli.h"
+#include "common/log.h"
 
 static void usage(const char *program, const char *check_what)
 {

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "common/config.h"
 
 struct daemon_cli {
 	const char *program;

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "backoff.h"
-#include "clock.h"
-#include "db.h"
-#include "log.h"
-#include "secret.h"
-#include "xalloc.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "common/xalloc.h"
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_ERROR_MAX 512

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "settings.h"
+#include "common/settings.h"
 
 enum db_result {
 	DB_OK = 0,

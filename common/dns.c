@@ -24,12 +24,12 @@
 #include <unbound.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "clock.h"
-#include "dns.h"
-#include "dns_upstream.h"
-#include "log.h"
-#include "xalloc.h"
+#include "common/addr.h"
+#include "common/clock.h"
+#include "common/dns.h"
+#include "common/dns_upstream.h"
+#include "common/log.h"
+#include "common/xalloc.h"
 
 #define RCODE_NOERROR 0
 #define RCODE_NXDOMAIN 3

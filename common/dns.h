@@ -27,9 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cidr.h"
-#include "dns_rdata.h"
-#include "settings.h"
+#include "common/cidr.h"
+#include "common/dns_rdata.h"
+#include "common/settings.h"
 
 struct event_base;
 

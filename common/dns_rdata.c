@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns_rdata.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/dns_rdata.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 static bool plain_name_byte(unsigned char c)
 {

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "dns_upstream.h"
-#include "endpoint.h"
+#include "common/cidr.h"
+#include "common/dns_upstream.h"
+#include "common/endpoint.h"
 
 int dns_upstream_to_unbound(const char *value, char *out, size_t outlen)
 {

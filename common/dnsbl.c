@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnsbl.h"
+#include "common/dnsbl.h"
 
 static void allow(struct dnsbl_zone *z, int octet, unsigned v)
 {

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "common/addr.h"
 
 struct dnsbl_zone {
 	char name[ADDR_DOMAIN_MAX + 1];

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "domainset.h"
-#include "strset.h"
-#include "xalloc.h"
+#include "common/addr.h"
+#include "common/domainset.h"
+#include "common/strset.h"
+#include "common/xalloc.h"
 
 struct domain_set {
 	struct strset *names;	/* "example.org" and ".example.org" */

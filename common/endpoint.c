@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "cidr.h"
-#include "endpoint.h"
+#include "common/addr.h"
+#include "common/cidr.h"
+#include "common/endpoint.h"
 
 static int parse_unix(const char *path, struct endpoint *ep_r, const char **why_r)
 {

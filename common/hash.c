@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "hash.h"
-#include "log.h"
+#include "common/hash.h"
+#include "common/log.h"
 
 static unsigned char process_key[16];
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;

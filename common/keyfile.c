@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "keyfile.h"
+#include "common/keyfile.h"
 
 const char *keyfile_stat_problem(const struct stat *st)
 {

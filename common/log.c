@@ -11,8 +11,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
+#include "common/clock.h"
+#include "common/log.h"
 
 static const char *log_ident = "limristem";
 static unsigned log_destinations = LOG_TO_STDERR;

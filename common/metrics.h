@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 struct metrics;
 struct metric;

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "metrics_http.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/daemon.h"
+#include "common/metrics_http.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define METRICS_HTTP_TIMEOUT_S 10
 

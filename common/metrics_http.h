@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "endpoint.h"
-#include "metrics.h"
+#include "common/endpoint.h"
+#include "common/metrics.h"
 
 struct metrics_http;
 

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "migrate.h"
-#include "sql_split.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/log.h"
+#include "common/migrate.h"
+#include "common/sql_split.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define MIGRATION_FILE_MAX (4 * 1024 * 1024)
 #define MIGRATE_LOCK "limristem.migrate"

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "db.h"
+#include "common/db.h"
 
 #define MIGRATE_DIR_DEFAULT DATADIR_LIMRISTEM "/sql/migrations"
 

@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include "netstring.h"
+#include "common/netstring.h"
 
 ssize_t netstring_parse(const char *buf, size_t len, size_t max_payload,
 			const char **payload_r, size_t *payload_len_r)

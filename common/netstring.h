@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 enum {
 	NETSTRING_INCOMPLETE = 0,	/* more input is needed */

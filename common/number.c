@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "number.h"
+#include "common/number.h"
 
 enum number_status number_parse(const char *s, size_t len, long long min, long long max,
 				long long *value_r)

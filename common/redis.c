@@ -18,12 +18,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "backoff.h"
-#include "clock.h"
-#include "log.h"
-#include "redis.h"
-#include "redis_connect.h"
-#include "xalloc.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/redis.h"
+#include "common/redis_connect.h"
+#include "common/xalloc.h"
 
 #define REDIS_BACKOFF_MIN_MS 50
 

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backoff.h"
-#include "clock.h"
-#include "log.h"
-#include "redis_async.h"
-#include "redis_connect.h"
-#include "xalloc.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/redis_async.h"
+#include "common/redis_connect.h"
+#include "common/xalloc.h"
 
 #define REDIS_BACKOFF_MIN_MS 50
 

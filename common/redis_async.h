@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "settings.h"
+#include "common/settings.h"
 
 struct event_base;
 struct redis_async;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "redis_connect.h"
-#include "secret.h"
-#include "xalloc.h"
+#include "common/redis_connect.h"
+#include "common/secret.h"
+#include "common/xalloc.h"
 
 struct timeval redis_ms_to_timeval(long long ms)
 {

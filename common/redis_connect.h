@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <sys/time.h>
 
-#include "endpoint.h"
-#include "settings.h"
+#include "common/endpoint.h"
+#include "common/settings.h"
 
 struct redis_target {
 	struct endpoint address;

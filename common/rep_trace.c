@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rep_trace.h"
+#include "common/rep_trace.h"
 
 static bool is_space(char c)
 {

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "addr.h"
-#include "cidr.h"
+#include "common/addr.h"
+#include "common/cidr.h"
 
 #define REP_TRACE_FIELD "X-Limristem-Reputation"
 #define REP_TRACE_ID_LEN 32

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "redis.h"
-#include "reputation.h"
+#include "common/redis.h"
+#include "common/reputation.h"
 
 const char *rep_type_name(enum rep_type type)
 {

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "secret.h"
-#include "xalloc.h"
+#include "common/secret.h"
+#include "common/xalloc.h"
 
 int secret_open(const char *path, char *err, size_t errlen)
 {

@@ -26,11 +26,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "server.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #define LISTENERS_MAX 16
 #define ACCEPT_ERROR_PAUSE_MS 100

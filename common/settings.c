@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dns_upstream.h"
-#include "dnsbl.h"
-#include "log.h"
-#include "settings.h"
+#include "common/dns_upstream.h"
+#include "common/dnsbl.h"
+#include "common/log.h"
+#include "common/settings.h"
 
 #define SECOND 1000LL
 #define MINUTE (60 * SECOND)

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "endpoint.h"
+#include "common/config.h"
+#include "common/endpoint.h"
 
 struct log_settings {
 	int level;		/* enum log_level */

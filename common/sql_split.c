@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "sql_split.h"
+#include "common/sql_split.h"
 
 static bool is_space(char c)
 {

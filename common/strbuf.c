@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
 
 void strbuf_init(struct strbuf *sb)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
-#include "strset.h"
-#include "xalloc.h"
+#include "common/hash.h"
+#include "common/strset.h"
+#include "common/xalloc.h"
 
 struct slot {
 	char *s;

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "log.h"
-#include "table_source.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/table_source.h"
+#include "common/xalloc.h"
 
 struct table_source {
 	struct table_loader loader;

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "db.h"
-#include "settings.h"
+#include "common/db.h"
+#include "common/settings.h"
 
 struct event_base;
 struct table_source;

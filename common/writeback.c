@@ -17,13 +17,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "backoff.h"
-#include "clock.h"
-#include "log.h"
-#include "metrics.h"
-#include "strbuf.h"
-#include "writeback.h"
-#include "xalloc.h"
+#include "common/backoff.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/strbuf.h"
+#include "common/writeback.h"
+#include "common/xalloc.h"
 
 #define FLUSH_INTERVAL_MS 500
 #define STOP_GRACE_MS 3000

@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "settings.h"
+#include "common/db.h"
+#include "common/settings.h"
 
 #define WRITEBACK_QUEUE_MAX 10000
 #define WRITEBACK_PARAMS_MAX 8

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "xalloc.h"
+#include "common/log.h"
+#include "common/xalloc.h"
 
 static void out_of_memory(size_t size)
 {

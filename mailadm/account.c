@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nouns.h"
-#include "output.h"
-#include "password.h"
-#include "validate.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/password.h"
+#include "mailadm/validate.h"
 
 #define NAME_MAX_CHARS 255
 #define QUOTA_MB_MAX 16777216LL

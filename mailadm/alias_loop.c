@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alias_loop.h"
-#include "strbuf.h"
-#include "strset.h"
-#include "xalloc.h"
+#include "common/strbuf.h"
+#include "common/strset.h"
+#include "common/xalloc.h"
+#include "mailadm/alias_loop.h"
 
 enum node_state { NODE_EXPANDING = 1, NODE_DONE };
 

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "addr.h"
+#include "common/addr.h"
 
 #define ALIAS_WALK_MAX 1000
 #define ALIAS_WALK_EDGES_MAX 10000

@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "dns.h"
-#include "dnsbl.h"
-#include "nouns.h"
-#include "output.h"
-#include "redis.h"
-#include "strbuf.h"
-#include "validate.h"
+#include "common/cidr.h"
+#include "common/dns.h"
+#include "common/dnsbl.h"
+#include "common/redis.h"
+#include "common/strbuf.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 static const struct field cache_fields[] = {
 	{ "ip", FIELD_TEXT }, { "zone", FIELD_TEXT }, { "listed", FIELD_BOOL }, { "answer", FIELD_TEXT },

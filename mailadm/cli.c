@@ -11,9 +11,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "number.h"
-#include "redis.h"
+#include "common/number.h"
+#include "common/redis.h"
+#include "mailadm/cli.h"
 
 #define CLI_WRITE_ATTEMPTS 5		/* of a transaction the server rolls back */
 #define CLI_WRITE_PAUSE_US 25000	/* doubled before each attempt */

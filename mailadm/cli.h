@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "db.h"
-#include "mailadm.h"
+#include "common/db.h"
+#include "mailadm/mailadm.h"
 
 /* Exit codes, documented in mailadm(8). */
 enum {

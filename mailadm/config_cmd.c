@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "nouns.h"
+#include "mailadm/nouns.h"
 
 static int config_show(struct cli *cli, const struct cli_args *args)
 {

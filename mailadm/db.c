@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate.h"
-#include "number.h"
-#include "nouns.h"
-#include "output.h"
+#include "common/migrate.h"
+#include "common/number.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
 
 static const struct field status_fields[] = {
 	{ "version", FIELD_NUMBER }, { "name", FIELD_TEXT }, { "state", FIELD_TEXT },

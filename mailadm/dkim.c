@@ -20,13 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dkim_key.h"
-#include "dns.h"
-#include "keyfile.h"
-#include "nouns.h"
-#include "number.h"
-#include "output.h"
-#include "validate.h"
+#include "common/dns.h"
+#include "common/keyfile.h"
+#include "common/number.h"
+#include "mailadm/dkim_keypair.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 #define SELECTOR_MAX 63
 #define PATH_MAX_LEN 4096
@@ -100,7 +100,7 @@ struct new_key {
 	bool ed25519;
 	unsigned bits;
 	char path[PATH_MAX_LEN];
-	struct dkim_key key;
+	struct dkim_keypair key;
 };
 
 /* Makes dir (and the domain's directory under it) mode 0750, group group. */
@@ -160,7 +160,7 @@ static int insert_key(struct cli *cli, void *arg)
 			(struct db_param[]){ DB_STR(k->domain), DB_STR(k->selector) }, 2) > 0)
 		return cli_fail(cli, EXIT_CONFLICT, "%s already has a key with selector \"%s\"", k->domain,
 				k->selector);
-	if (dkim_key_generate(k->ed25519, k->bits, k->path, s->dkim_key_group, &k->key, err,
+	if (dkim_keypair_generate(k->ed25519, k->bits, k->path, s->dkim_key_group, &k->key, err,
 			      sizeof(err)) < 0)
 		return cli_fail(cli, EXIT_FAILURE_OTHER, "%s", err);
 	ret = db_exec(cli->db, "INSERT INTO dkim_keys (domain, selector, algorithm, bits, key_path, "

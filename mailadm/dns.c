@@ -14,10 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dkim_key.h"
-#include "nouns.h"
-#include "strbuf.h"
-#include "validate.h"
+#include "common/strbuf.h"
+#include "mailadm/dkim_keypair.h"
+#include "mailadm/nouns.h"
+#include "mailadm/validate.h"
+#include "mailauth/dkim_pubkey.h"
 
 #define MTA_STS_MAX_AGE 604800
 
@@ -65,7 +66,7 @@ static void add_dkim(const char *selector, bool ed25519, const char *state, cons
 	dkim_txt_record(selector, z->domain, ed25519, public_key, &line);
 	strbuf_appendf(&z->lines, "%s\n", strbuf_str(&line));
 	snprintf(fqdn, sizeof(fqdn), "%s._domainkey.%s.", selector, z->domain);
-	strbuf_appendf(&value, "v=DKIM1; k=%s; p=%s", ed25519 ? "ed25519" : "rsa", public_key);
+	dkim_pubkey_record(&value, ed25519, public_key);
 	add_json(z, fqdn, "TXT", strbuf_str(&value));
 	strbuf_release(&line);
 	strbuf_release(&value);

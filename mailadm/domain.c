@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nouns.h"
-#include "output.h"
-#include "validate.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 #define DESCRIPTION_MAX 255
 

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "alias_loop.h"
-#include "nouns.h"
-#include "output.h"
-#include "validate.h"
+#include "mailadm/alias_loop.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 struct forward {
 	bool redirect;			/* else alias */

@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "nouns.h"
-#include "output.h"
-#include "validate.h"
+#include "common/cidr.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 #define COMMENT_MAX 255
 

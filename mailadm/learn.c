@@ -25,58 +25,73 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
-#include "nouns.h"
-#include "redis.h"
-#include "rep_trace.h"
-#include "reputation.h"
-#include "secret.h"
+#include "common/clock.h"
+#include "common/redis.h"
+#include "common/rep_trace.h"
+#include "common/reputation.h"
+#include "common/secret.h"
+#include "common/strbuf.h"
+#include "mailadm/nouns.h"
+#include "mailauth/msgsplit.h"
 
 #define HEADER_MAX (1024 * 1024)
 #define LEARNED_LIFETIME_S (400LL * 86400)	/* longer than anyone keeps Junk */
 
-/* The unfolded value of the first (topmost) REP_TRACE_FIELD in the header
- * block on stdin, in out; -1 when there is none. */
-static int read_trace_field(FILE *in, char *out, size_t outlen, bool *too_big_r)
+struct first_trace {
+	bool found;
+	struct strbuf value;	/* unfolded */
+};
+
+static void take_trace(void *ctx, const char *name, size_t name_len, const char *value,
+		       size_t value_len)
+{
+	struct first_trace *t = ctx;
+
+	while (name_len > 0 && (name[name_len - 1] == ' ' || name[name_len - 1] == '\t'))
+		name_len--;	/* obsolete white space before the colon */
+	if (t->found || name_len != strlen(REP_TRACE_FIELD) ||
+	    strncasecmp(name, REP_TRACE_FIELD, name_len) != 0)
+		return;
+	t->found = true;
+	msgsplit_unfold(value, value_len, &t->value);
+}
+
+/* The header block on stdin (an mbox "From " line before it skipped), up
+ * to the empty line; -1 when it is over HEADER_MAX. */
+static int read_header_block(FILE *in, struct strbuf *block)
 {
 	char line[8192];
-	size_t used = 0, name_len = strlen(REP_TRACE_FIELD), total = 0;
-	bool in_field = false, found = false, first = true;
+	bool first = true;
 
-	*too_big_r = false;
 	while (fgets(line, sizeof(line), in) != NULL) {
-		size_t len = strcspn(line, "\r\n");
-
-		total += strlen(line);
-		if (total > HEADER_MAX) {
-			*too_big_r = true;
-			return -1;
-		}
-		if (first && strncmp(line, "From ", 5) == 0) {	/* an mbox separator */
+		if (first && strncmp(line, "From ", 5) == 0) {
 			first = false;
 			continue;
 		}
 		first = false;
-		if (len == 0)
+		strbuf_append_str(block, line);
+		if (block->len > HEADER_MAX)
+			return -1;
+		if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
 			break;		/* the end of the header block */
-		if (line[0] == ' ' || line[0] == '\t') {
-			if (in_field && used + len < outlen) {
-				memcpy(out + used, line, len);
-				used += len;
-			}
-			continue;
-		}
-		if (found)
-			break;
-		in_field = strncasecmp(line, REP_TRACE_FIELD, name_len) == 0 && line[name_len] == ':';
-		if (in_field) {
-			found = true;
-			used = len - name_len - 1 < outlen ? len - name_len - 1 : outlen - 1;
-			memcpy(out, line + name_len + 1, used);
-		}
 	}
-	out[found ? used : 0] = '\0';
-	return found ? 0 : -1;
+	return 0;
+}
+
+/* The unfolded value of the first (topmost) REP_TRACE_FIELD on stdin, in
+ * out; -1 when there is none. */
+static int read_trace_field(FILE *in, char *out, size_t outlen, bool *too_big_r)
+{
+	struct strbuf block = STRBUF_INIT;
+	struct first_trace t = { false, STRBUF_INIT };
+
+	*too_big_r = read_header_block(in, &block) < 0;
+	if (!*too_big_r)
+		msgsplit(block.data, block.len, take_trace, &t);
+	snprintf(out, outlen, "%s", t.found ? strbuf_str(&t.value) : "");	/* a long one is cut */
+	strbuf_release(&block);
+	strbuf_release(&t.value);
+	return t.found && !*too_big_r ? 0 : -1;
 }
 
 /* What learning a message as class does to its entities' counters,

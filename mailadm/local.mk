@@ -10,7 +10,7 @@ mailadm_mailadm_SOURCES = \
 	mailadm/config_cmd.c \
 	mailadm/db.c \
 	mailadm/dkim.c \
-	mailadm/dkim_key.c mailadm/dkim_key.h \
+	mailadm/dkim_keypair.c mailadm/dkim_keypair.h \
 	mailadm/dns.c \
 	mailadm/domain.c \
 	mailadm/forward.c \
@@ -27,7 +27,7 @@ mailadm_mailadm_SOURCES = \
 	mailadm/trusted_reply.c \
 	mailadm/validate.c mailadm/validate.h
 mailadm_mailadm_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS)
-mailadm_mailadm_LDADD = $(COMMON_LIBS) $(JANSSON_LIBS) $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS)
+mailadm_mailadm_LDADD = $(MAILAUTH_LIBS) $(COMMON_LIBS) $(JANSSON_LIBS) $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS)
 dist_man_MANS += mailadm/mailadm.8
 
 bashcompletiondir = $(datadir)/bash-completion/completions

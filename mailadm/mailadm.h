@@ -4,8 +4,8 @@
 #ifndef LIMRISTEM_MAILADM_H
 #define LIMRISTEM_MAILADM_H
 
-#include "config.h"
-#include "settings.h"
+#include "common/config.h"
+#include "common/settings.h"
 
 enum password_scheme { SCHEME_BLF_CRYPT, SCHEME_SHA512_CRYPT, SCHEME_YESCRYPT };
 enum dmarc_policy { DMARC_NONE, DMARC_QUARANTINE, DMARC_REJECT };

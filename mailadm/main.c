@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "log.h"
-#include "nouns.h"
+#include "common/log.h"
+#include "mailadm/cli.h"
+#include "mailadm/nouns.h"
 
 static const struct cli_command *const command_tables[] = {
 	db_commands, domain_commands, account_commands, alias_commands, redirect_commands,

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "cli.h"
+#include "mailadm/cli.h"
 
 #define N_FIELDS(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "output.h"
-#include "number.h"
-#include "xalloc.h"
+#include "common/number.h"
+#include "common/xalloc.h"
+#include "mailadm/output.h"
 
 void rows_init(struct rows *rows, const struct field *fields, size_t field_count)
 {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "db.h"
+#include "common/db.h"
 
 enum field_type {
 	FIELD_TEXT,	/* JSON string */

@@ -18,7 +18,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "password.h"
+#include "mailadm/password.h"
 
 /* No 0/O, 1/l/I: generated passwords get read aloud and typed on phones. */
 static const char generate_chars[] =

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "cli.h"
+#include "mailadm/cli.h"
 
 #define PASSWORD_MAX 1024
 #define PASSWORD_HASH_MAX 256

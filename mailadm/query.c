@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "nouns.h"
-#include "number.h"
-#include "output.h"
+#include "common/number.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
 
 static int first_number(const struct db_row *row, void *arg)
 {

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "config.h"
-#include "nouns.h"
-#include "output.h"
-#include "redis.h"
-#include "validate.h"
+#include "common/cidr.h"
+#include "common/config.h"
+#include "common/redis.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 #define REASON_MAX 255
 #define EXPIRES_MAX_S (10LL * 365 * 86400)

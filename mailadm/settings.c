@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "addr.h"
-#include "mailadm.h"
+#include "common/addr.h"
+#include "mailadm/mailadm.h"
 
 static const char *check_address(const char *value)
 {

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nouns.h"
-#include "output.h"
-#include "validate.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 #define COMMENT_MAX 255
 

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nouns.h"
-#include "output.h"
-#include "validate.h"
+#include "mailadm/nouns.h"
+#include "mailadm/output.h"
+#include "mailadm/validate.h"
 
 static const struct field fields[] = {
 	{ "external_address", FIELD_TEXT }, { "local_address", FIELD_TEXT },

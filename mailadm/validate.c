@@ -6,7 +6,7 @@
 #include <idn2.h>
 #include <string.h>
 
-#include "validate.h"
+#include "mailadm/validate.h"
 
 int valid_domain(struct cli *cli, const char *input, char out[ADDR_DOMAIN_MAX + 1])
 {

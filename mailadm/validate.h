@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "addr.h"
-#include "cli.h"
+#include "common/addr.h"
+#include "mailadm/cli.h"
 
 /* A domain we host or publish records for: IDN converted to A-labels,
  * lowercase, at least two labels. */

@@ -19,20 +19,20 @@
 #include <string.h>
 #include <strings.h>
 
-#include "authres.h"
-#include "clock.h"
-#include "dns_glue.h"
-#include "forward.h"
-#include "greylist.h"
-#include "header_edit.h"
-#include "judge.h"
-#include "log.h"
-#include "milter.h"
-#include "outbound.h"
-#include "rep_trace.h"
-#include "trusted.h"
-#include "verify.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/rep_trace.h"
+#include "common/xalloc.h"
+#include "mailauth/authres.h"
+#include "milter/dns_glue.h"
+#include "milter/forward.h"
+#include "milter/greylist.h"
+#include "milter/header_edit.h"
+#include "milter/judge.h"
+#include "milter/milter.h"
+#include "milter/outbound.h"
+#include "milter/trusted.h"
+#include "milter/verify.h"
 
 static struct connection *connection_of(SMFICTX *ctx)
 {

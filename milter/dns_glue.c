@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "clock.h"
-#include "dns.h"
-#include "dns_glue.h"
-#include "metrics.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/dns.h"
+#include "common/metrics.h"
+#include "common/xalloc.h"
+#include "milter/dns_glue.h"
 
 /* The budget of the message this thread is verifying. */
 static _Thread_local int64_t budget_deadline_ms;	/* 0: no budget */
@@ -65,23 +65,23 @@ static struct dns_answer *lookup(struct dns *dns, const char *name, enum dns_typ
 	return a;
 }
 
-enum arc_key_status dns_glue_key(void *ctx, const char *selector, const char *domain, char **txt_r)
+enum dkim_key_status dns_glue_key(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	char name[DNS_NAME_TEXT_MAX];
 	struct dns_answer *a;
-	enum arc_key_status st = ARC_KEY_NOTFOUND;
+	enum dkim_key_status st = DKIM_KEY_NOTFOUND;
 
 	*txt_r = NULL;
 	if (snprintf(name, sizeof(name), "%s._domainkey.%s", selector, domain) >= (int)sizeof(name))
-		return ARC_KEY_NOTFOUND;
+		return DKIM_KEY_NOTFOUND;
 	if ((a = lookup(ctx, name, DNS_TXT)) == NULL)
-		return ARC_KEY_TEMPFAIL;
+		return DKIM_KEY_TEMPFAIL;
 	if (a->status == DNS_TEMPFAIL)
-		st = ARC_KEY_TEMPFAIL;
+		st = DKIM_KEY_TEMPFAIL;
 	for (size_t i = 0; a->status == DNS_OK && i < a->count; i++)
 		if (a->records[i].type == DNS_TXT) {
 			*txt_r = xstrdup(a->records[i].data);
-			st = ARC_KEY_OK;
+			st = DKIM_KEY_OK;
 			break;
 		}
 	dns_answer_free(&a);

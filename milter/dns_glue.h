@@ -16,8 +16,8 @@
 
 #include <stdint.h>
 
-#include "arc.h"
-#include "dmarc.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/dmarc.h"
 
 struct metrics;
 
@@ -30,7 +30,7 @@ void dns_glue_budget_begin(int64_t budget_ms);
 unsigned dns_glue_budget_end(void);
 
 /* ctx is the struct dns *. */
-enum arc_key_status dns_glue_key(void *ctx, const char *selector, const char *domain, char **txt_r);
+enum dkim_key_status dns_glue_key(void *ctx, const char *selector, const char *domain, char **txt_r);
 enum dmarc_lookup_status dns_glue_dmarc(void *ctx, const char *name, char ***txt_r, size_t *count_r);
 
 #endif

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "engine.h"
-#include "log.h"
-#include "xalloc.h"
+#include "common/daemon.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "milter/engine.h"
 
 #define LISTENERS_MAX 16
 #define READ_CHUNK (64 * 1024)

@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "session.h"
+#include "milter/session.h"
 
 struct event_base;
 struct milter_engine;

@@ -5,10 +5,10 @@
 
 #include <string.h>
 
-#include "clock.h"
-#include "forward.h"
-#include "log.h"
-#include "milter.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "milter/forward.h"
+#include "milter/milter.h"
 
 void forward_begin(struct message *m)
 {
@@ -27,7 +27,7 @@ int forward_seal(struct message *m, const struct verify_outcome *o, const char *
 {
 	const struct milter_section *s = milter.settings;
 	const char *id_end = strchr(results, ';');
-	const struct canon_header *headers;
+	const struct dkim_canon_header *headers;
 	size_t count = 0;
 	const char *why = "";
 	int rc;

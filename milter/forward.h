@@ -8,9 +8,9 @@
 #ifndef LIMRISTEM_MILTER_FORWARD_H
 #define LIMRISTEM_MILTER_FORWARD_H
 
-#include "arc_seal.h"
-#include "message.h"
-#include "verify.h"
+#include "mailauth/arc_seal.h"
+#include "milter/message.h"
+#include "milter/verify.h"
 
 /* At the end of the header block: starts the sealer when a recipient is
  * forwarded and sealing is configured. */

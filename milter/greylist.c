@@ -17,13 +17,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "clock.h"
-#include "greylist.h"
-#include "greylist_decide.h"
-#include "judge.h"
-#include "log.h"
-#include "milter.h"
-#include "store.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "milter/greylist.h"
+#include "milter/greylist_decide.h"
+#include "milter/judge.h"
+#include "milter/milter.h"
+#include "milter/store.h"
 
 static struct greylist_policy policy(void)
 {

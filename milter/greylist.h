@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "message.h"
+#include "milter/message.h"
 
 struct greylist_reply {
 	char code[4], dsn[8];

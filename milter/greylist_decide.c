@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "greylist_decide.h"
-#include "number.h"
+#include "common/number.h"
+#include "milter/greylist_decide.h"
 
 /* Times (seconds) and counts read back from the store are believed up to
  * here: far past any clock, small enough that no difference or sum of two

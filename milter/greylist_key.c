@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "greylist_key.h"
+#include "milter/greylist_key.h"
 
 /* Length of a BATV prefix at the start of local (through the '=' or '=='
  * before the real local part), 0 when there is none. */

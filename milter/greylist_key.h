@@ -9,8 +9,8 @@
 
 #include <stddef.h>
 
-#include "addr.h"
-#include "cidr.h"
+#include "common/addr.h"
+#include "common/cidr.h"
 
 #define GREYLIST_ORIGIN_MAX (8 + ADDR_DOMAIN_MAX + 1)
 #define GREYLIST_TRIPLET_MAX (16 + GREYLIST_ORIGIN_MAX + 2 * (ADDR_MAX + 1))

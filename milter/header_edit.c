@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "header_edit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
+#include "milter/header_edit.h"
 
 static unsigned char ascii_lower(unsigned char c)
 {

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "authres.h"
+#include "mailauth/authres.h"
 
 /* A header field as received: name without the colon, value as it
  * follows the colon (leading space, folds and all). */

@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "greylist.h"
-#include "judge.h"
-#include "log.h"
-#include "milter.h"
-#include "rep_flush.h"
-#include "rep_trace.h"
-#include "store.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/rep_trace.h"
+#include "milter/greylist.h"
+#include "milter/judge.h"
+#include "milter/milter.h"
+#include "milter/rep_flush.h"
+#include "milter/store.h"
 
 static struct log_ratelimit down_log = LOG_RATELIMIT_INIT(60 * 1000);
 

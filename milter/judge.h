@@ -10,8 +10,8 @@
 
 #include <stdbool.h>
 
-#include "message.h"
-#include "verify.h"
+#include "milter/message.h"
+#include "milter/verify.h"
 
 /* At MAIL FROM: the operator blocked the client's IP or a network of it. */
 bool judge_client_blocked(const struct connection *c, const struct message *m);

@@ -1,7 +1,10 @@
-# milter/local.mk - limristem-milter, the Postfix milter.
+# milter/local.mk - limristem-milter, the Postfix milter: the daemon.
 #
-# The checks live in libraries of their own (milter/*.mk, each with its
-# unit tests and fuzz targets); this is the daemon around them.
+# The protocols it checks are in mailauth/ (mailauth/local.mk). Here: the
+# daemon, the pure parts it is made of, each with its unit tests and fuzz
+# targets (the milter protocol's packets and sessions, the plan of which
+# incoming header fields go, the rules of greylisting and scoring, the
+# in-memory state), and the daemon around them.
 
 sbin_PROGRAMS += milter/limristem-milter
 milter_limristem_milter_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
@@ -22,10 +25,32 @@ milter_limristem_milter_SOURCES = \
 	milter/tables.c milter/tables.h \
 	milter/trusted.c milter/trusted.h \
 	milter/verify.c milter/verify.h
-milter_limristem_milter_LDADD = milter/libgreylist.a milter/libdmarc.a milter/libdkimverify.a milter/libdkimsign.a \
-	milter/libarc.a \
-	milter/libauthres.a milter/libspfcheck.a $(SPF2_LIBS) $(MILTER_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(COMMON_LIBS)
+milter_limristem_milter_LDADD = milter/libmilterrules.a $(MAILAUTH_LIBS) $(MILTER_LIBS) \
+	$(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8
+
+# The pure rules: which incoming fields go (header_edit.c), greylisting's
+# sender normalization and triplet keys (greylist_key.c) and decisions
+# (greylist_decide.c), the spam score (score.c). No I/O.
+noinst_LIBRARIES += milter/libmilterrules.a
+milter_libmilterrules_a_SOURCES = \
+	milter/greylist_decide.c milter/greylist_decide.h \
+	milter/greylist_key.c milter/greylist_key.h \
+	milter/header_edit.c milter/header_edit.h \
+	milter/score.c milter/score.h
+MILTER_RULES_LDADD = milter/libmilterrules.a $(MAILAUTH_LIBS) $(LDADD)
+UNIT_TESTS += tests/unit/test_greylist tests/unit/test_header_edit tests/unit/test_store
+tests_unit_test_greylist_LDADD = $(MILTER_RULES_LDADD)
+tests_unit_test_header_edit_LDADD = $(MILTER_RULES_LDADD)
+# the in-memory state (milter/store.c) used when there is no Redis
+tests_unit_test_store_SOURCES = tests/unit/test_store.c milter/store.c
+FUZZ_TARGETS += tests/fuzz/fuzz_greylist_sender tests/fuzz/fuzz_header_edit
+if ENABLE_FUZZING
+tests_fuzz_fuzz_greylist_sender_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_greylist_sender_LDADD = $(MILTER_RULES_LDADD)
+tests_fuzz_fuzz_header_edit_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_header_edit_LDADD = $(MILTER_RULES_LDADD)
+endif
 
 # The milter protocol (pure: packets parsed and encoded, one connection's
 # state machine), with unit tables and fuzz targets; the engine that
@@ -34,22 +59,16 @@ noinst_LIBRARIES += milter/libmilterengine.a
 milter_libmilterengine_a_SOURCES = milter/packet.c milter/packet.h \
 	milter/session.c milter/session.h \
 	milter/engine.c milter/engine.h
-MILTER_PROTO_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/milter
 MILTER_PROTO_LDADD = milter/libmilterengine.a $(LDADD)
 UNIT_TESTS += tests/unit/test_milter_packet tests/unit/test_milter_session \
 	tests/unit/test_milter_engine
-tests_unit_test_milter_packet_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_unit_test_milter_packet_LDADD = $(MILTER_PROTO_LDADD)
-tests_unit_test_milter_session_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_unit_test_milter_session_LDADD = $(MILTER_PROTO_LDADD)
-tests_unit_test_milter_engine_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_unit_test_milter_engine_LDADD = $(MILTER_PROTO_LDADD)
 FUZZ_TARGETS += tests/fuzz/fuzz_milter_packet tests/fuzz/fuzz_milter_session
 if ENABLE_FUZZING
 tests_fuzz_fuzz_milter_packet_LDFLAGS = -fsanitize=fuzzer
-tests_fuzz_fuzz_milter_packet_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_fuzz_fuzz_milter_packet_LDADD = $(MILTER_PROTO_LDADD)
 tests_fuzz_fuzz_milter_session_LDFLAGS = -fsanitize=fuzzer
-tests_fuzz_fuzz_milter_session_CPPFLAGS = $(MILTER_PROTO_CPPFLAGS)
 tests_fuzz_fuzz_milter_session_LDADD = $(MILTER_PROTO_LDADD)
 endif

@@ -16,18 +16,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon_cli.h"
-#include "dns_glue.h"
-#include "log.h"
-#include "metrics_http.h"
-#include "milter.h"
-#include "redis.h"
-#include "rep_trace.h"
-#include "score.h"
-#include "rep_flush.h"
-#include "store.h"
-#include "tables.h"
-#include "writeback.h"
+#include "common/daemon_cli.h"
+#include "common/log.h"
+#include "common/metrics_http.h"
+#include "common/redis.h"
+#include "common/rep_trace.h"
+#include "common/writeback.h"
+#include "milter/dns_glue.h"
+#include "milter/milter.h"
+#include "milter/rep_flush.h"
+#include "milter/score.h"
+#include "milter/store.h"
+#include "milter/tables.h"
 
 #define PROGRAM "limristem-milter"
 
@@ -222,7 +222,7 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 		return -1;
 	/* keys are read as the service user, the way every reload reads them */
 	if (s->arc_seal_domain[0] != '\0' &&
-	    sign_key_load(s->arc_seal_key, (unsigned)s->min_rsa_bits, &milter.seal_key, err, errlen) < 0)
+	    dkim_signkey_load(s->arc_seal_key, (unsigned)s->min_rsa_bits, &milter.seal_key, err, errlen) < 0)
 		return -1;
 	if (milter.seal_key != NULL && milter.seal_key->alg != DKIM_ALG_RSA_SHA256) {
 		/* RFC 8617 names rsa-sha256 only; dkimpy and Mail::DKIM refuse others */
@@ -302,7 +302,7 @@ int main(int argc, char **argv)
 	writeback_free(&milter.writeback);
 	store_free(&milter.store);
 	redis_free(&milter.redis);
-	sign_key_free(&milter.seal_key);
+	dkim_signkey_free(&milter.seal_key);
 	spf_checker_free(&milter.spf);
 	dmarc_checker_free(&milter.dmarc);
 	dkim_verify_lib_free(&milter.dkim_lib);

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "message.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
+#include "milter/message.h"
 
 struct message *message_new(void)
 {

@@ -13,18 +13,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "arc.h"
-#include "arc_seal.h"
-#include "cidr.h"
-#include "dkim_sign.h"
-#include "dkim_verify.h"
-#include "from_header.h"
-#include "greylist_key.h"
-#include "header_edit.h"
-#include "score.h"
-#include "spf.h"
-#include "tables.h"
+#include "common/addr.h"
+#include "common/cidr.h"
+#include "mailauth/arc_seal.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/dkim_sign.h"
+#include "mailauth/dkim_verify.h"
+#include "mailauth/from_header.h"
+#include "mailauth/spf.h"
+#include "milter/greylist_key.h"
+#include "milter/header_edit.h"
+#include "milter/score.h"
+#include "milter/tables.h"
 
 #define MESSAGE_HEADERS_MAX 1000	/* beyond this the message is refused */
 #define MESSAGE_RCPTS_MAX 1000		/* outbound recipients kept for trusted replies */

@@ -6,17 +6,17 @@
 
 #include <stdbool.h>
 
-#include "cidr.h"
-#include "config.h"
-#include "daemon.h"
-#include "dkim_verify.h"
-#include "dmarc.h"
-#include "sign_key.h"
-#include "dns.h"
-#include "spf.h"
-#include "metrics.h"
-#include "secret.h"
-#include "settings.h"
+#include "common/cidr.h"
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/dns.h"
+#include "common/metrics.h"
+#include "common/secret.h"
+#include "common/settings.h"
+#include "mailauth/dkim_signkey.h"
+#include "mailauth/dkim_verify.h"
+#include "mailauth/dmarc.h"
+#include "mailauth/spf.h"
 
 enum milter_error_action { MILTER_TEMPFAIL, MILTER_ACCEPT };
 enum milter_dmarc_action { MILTER_DMARC_REJECT, MILTER_DMARC_QUARANTINE, MILTER_DMARC_NONE };
@@ -104,7 +104,7 @@ struct milter_globals {
 	struct dkim_verify_lib *dkim_lib;
 	struct spf_checker *spf;
 	struct dmarc_checker *dmarc;
-	struct sign_key *seal_key;	/* NULL: forwarded mail is not sealed */
+	struct dkim_signkey *seal_key;	/* NULL: forwarded mail is not sealed */
 	struct metric *messages[4];	/* by outcome: accepted, rejected, tempfailed, quarantined */
 	struct metric *arc_results[3];	/* none, pass, fail */
 	struct metric *dkim_results[DKIM_RESULT_PERMERROR + 1];	/* per signature */

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
-#include "log.h"
-#include "milter.h"
-#include "outbound.h"
-#include "tables.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "milter/milter.h"
+#include "milter/outbound.h"
+#include "milter/tables.h"
 
 bool outbound_may_send_as(const char *auth_user, const char *domain)
 {

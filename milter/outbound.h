@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dkim_sign.h"
-#include "message.h"
-#include "verify.h"
+#include "mailauth/dkim_sign.h"
+#include "milter/message.h"
+#include "milter/verify.h"
 
 /* At the end of the header block: starts the signer when the message is
  * to be signed (the decision is made again, the same way, at the end). */

@@ -8,7 +8,7 @@
 #include <libmilter/mfdef.h>
 #include <string.h>
 
-#include "packet.h"
+#include "milter/packet.h"
 
 static uint32_t get_u32(const unsigned char *p)
 {

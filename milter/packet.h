@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 /* The largest data a command may carry. Postfix sends body chunks of at
  * most 64 KiB and one header per packet (header_size_limit, 100 KiB by

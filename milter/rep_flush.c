@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "rep_flush.h"
-#include "strset.h"
-#include "writeback.h"
-#include "xalloc.h"
+#include "common/addr.h"
+#include "common/strset.h"
+#include "common/writeback.h"
+#include "common/xalloc.h"
+#include "milter/rep_flush.h"
 
 struct pending_write {
 	bool reply;			/* a trusted reply, else a counter */

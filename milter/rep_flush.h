@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "reputation.h"
+#include "common/reputation.h"
 
 struct writeback;
 struct rep_flush;

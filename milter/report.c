@@ -6,10 +6,10 @@
 
 #include <stdio.h>
 
-#include "authres.h"
-#include "log.h"
-#include "milter.h"
-#include "verify.h"
+#include "common/log.h"
+#include "mailauth/authres.h"
+#include "milter/milter.h"
+#include "milter/verify.h"
 
 static const char *dmarc_disposition(const struct verify_outcome *o)
 {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "score.h"
+#include "milter/score.h"
 
 #define TRAP_POINTS 4.0
 #define TRAP_HITS_MAX 3

@@ -22,8 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "reputation.h"
-#include "spf.h"
+#include "common/reputation.h"
+#include "mailauth/spf.h"
 
 #define SCORE_ENTITIES_MAX 8
 #define SCORE_REASONS_MAX 400

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
+#include "milter/session.h"
 
 /* Macro stages, in the order of an SMTP session (libmilter's too). */
 enum stage { STAGE_CONNECT, STAGE_HELO, STAGE_MAIL, STAGE_RCPT, STAGE_DATA, STAGE_EOH,

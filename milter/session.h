@@ -24,8 +24,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "packet.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
+#include "milter/packet.h"
 
 enum milter_status {
 	MILTER_CONTINUE,	/* go on (SMFIR_CONTINUE, or no reply when negotiated so) */

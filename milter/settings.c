@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "addr.h"
-#include "milter.h"
+#include "common/addr.h"
+#include "milter/milter.h"
 
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
 static const char *const dmarc_actions[] = { "reject", "quarantine", "none", NULL };

@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "hash.h"
-#include "log.h"
-#include "metrics.h"
-#include "redis.h"
-#include "store.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/redis.h"
+#include "common/xalloc.h"
+#include "milter/store.h"
 
 #define BUCKETS_MIN 1024
 #define EVICT_EACH 4			/* expired entries dropped by every insertion */

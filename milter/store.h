@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reputation.h"
+#include "common/reputation.h"
 
 struct metrics;
 struct redis;

@@ -13,15 +13,15 @@
 #include <string.h>
 #include <strings.h>
 
-#include "clock.h"
-#include "domainset.h"
-#include "log.h"
-#include "milter.h"
-#include "number.h"
-#include "strset.h"
-#include "table_source.h"
-#include "tables.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/domainset.h"
+#include "common/log.h"
+#include "common/number.h"
+#include "common/strset.h"
+#include "common/table_source.h"
+#include "common/xalloc.h"
+#include "milter/milter.h"
+#include "milter/tables.h"
 
 #define OVERRIDE_LEFT_MAX_S (100LL * 366 * 86400)
 
@@ -80,7 +80,7 @@ static void tables_free(void *snapshot)
 		struct signing_domain *d = t->domains[i];
 
 		for (size_t k = 0; k < d->count; k++) {
-			sign_key_free(&d->keys[k].key);
+			dkim_signkey_free(&d->keys[k].key);
 			free(d->keys[k].selector);
 			free(d->keys[k].path);
 			free(d->keys[k].problem);
@@ -145,7 +145,7 @@ static void add_key(struct milter_tables *t, const char *domain, const char *sel
 	k = &d->keys[d->count++];
 	k->selector = xstrdup(selector);
 	k->path = xstrdup(path);
-	if (sign_key_load(path, 0, &k->key, err, sizeof(err)) < 0) {
+	if (dkim_signkey_load(path, 0, &k->key, err, sizeof(err)) < 0) {
 		k->problem = xstrdup(err);
 		log_error("milter: DKIM key %s for %s: %s (its mail gets key_error_action)",
 			  selector, d->domain, err);

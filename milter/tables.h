@@ -24,9 +24,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cidr.h"
-#include "reputation.h"
-#include "sign_key.h"
+#include "common/cidr.h"
+#include "common/reputation.h"
+#include "mailauth/dkim_signkey.h"
 
 struct milter_settings;
 
@@ -35,7 +35,7 @@ struct milter_settings;
 struct signing_key {
 	char *selector;
 	char *path;
-	struct sign_key *key;		/* NULL when it could not be loaded */
+	struct dkim_signkey *key;		/* NULL when it could not be loaded */
 	char *problem;			/* then: why, naming the file */
 };
 

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "greylist.h"
-#include "judge.h"
-#include "milter.h"
-#include "rep_flush.h"
-#include "store.h"
-#include "trusted.h"
+#include "milter/greylist.h"
+#include "milter/judge.h"
+#include "milter/milter.h"
+#include "milter/rep_flush.h"
+#include "milter/store.h"
+#include "milter/trusted.h"
 
 static void lowercase(char *s)
 {

@@ -8,7 +8,7 @@
 #ifndef LIMRISTEM_MILTER_TRUSTED_H
 #define LIMRISTEM_MILTER_TRUSTED_H
 
-#include "message.h"
+#include "milter/message.h"
 
 /* An outbound message was accepted: records its external recipients. */
 void trusted_record(const struct message *m);

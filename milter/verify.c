@@ -14,11 +14,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "authres.h"
-#include "dns_glue.h"
-#include "log.h"
-#include "milter.h"
-#include "verify.h"
+#include "common/log.h"
+#include "mailauth/authres.h"
+#include "milter/dns_glue.h"
+#include "milter/milter.h"
+#include "milter/verify.h"
 
 /* Copies s into out, cut at outlen - 1 bytes (log and reply texts). */
 static void copy_text(char *out, size_t outlen, const char *s)

@@ -6,14 +6,14 @@
 #ifndef LIMRISTEM_MILTER_VERIFY_H
 #define LIMRISTEM_MILTER_VERIFY_H
 
-#include "arc.h"
-#include "dkim_verify.h"
-#include "dmarc.h"
-#include "from_header.h"
-#include "message.h"
-#include "rep_trace.h"
-#include "score.h"
-#include "spf.h"
+#include "common/rep_trace.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/dkim_verify.h"
+#include "mailauth/dmarc.h"
+#include "mailauth/from_header.h"
+#include "mailauth/spf.h"
+#include "milter/message.h"
+#include "milter/score.h"
 
 enum verify_action { VERIFY_ACCEPT, VERIFY_REJECT, VERIFY_TEMPFAIL, VERIFY_QUARANTINE };
 

@@ -6,7 +6,7 @@
  */
 #include "autoconfig.h"
 
-#include "checks.h"
+#include "policyd/checks.h"
 
 enum zone_health zone_health_judge(enum zone_test_answer for_127_0_0_2,
 				   enum zone_test_answer for_127_0_0_1)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "pending.h"
+#include "common/log.h"
+#include "policyd/pending.h"
 
 static void ignore_reply(redisReply *reply, void *arg)
 {

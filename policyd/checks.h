@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policyd.h"
-#include "snapshot.h"
-#include "verdict.h"
+#include "policyd/policyd.h"
+#include "policyd/snapshot.h"
+#include "policyd/verdict.h"
 
 /* quota.c: the recipient (an account, or an alias whose local mailboxes
  * all are full) cannot take size more bytes. */

@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "log.h"
-#include "pending.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "policyd/pending.h"
 
 #define LOCAL_BLOCKS_MAX 4096
 

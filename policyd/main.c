@@ -16,13 +16,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "daemon_cli.h"
-#include "log.h"
-#include "metrics_http.h"
-#include "policyd.h"
-#include "service.h"
-#include "table_source.h"
+#include "common/daemon.h"
+#include "common/daemon_cli.h"
+#include "common/log.h"
+#include "common/metrics_http.h"
+#include "common/table_source.h"
+#include "policyd/policyd.h"
+#include "policyd/service.h"
 
 #define PROGRAM "limristem-policyd"
 

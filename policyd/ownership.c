@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "checks.h"
+#include "policyd/checks.h"
 
 #define ALIAS_DEPTH_MAX 4
 

@@ -9,8 +9,8 @@
 #ifndef LIMRISTEM_POLICY_PENDING_H
 #define LIMRISTEM_POLICY_PENDING_H
 
-#include "cidr.h"
-#include "service.h"
+#include "common/cidr.h"
+#include "policyd/service.h"
 
 #define ZONES_MAX 16
 #define BLOCKLIST_ANSWER_MAX 64

@@ -6,10 +6,10 @@
 
 #include <stdbool.h>
 
-#include "cidr.h"
-#include "config.h"
-#include "daemon.h"
-#include "settings.h"
+#include "common/cidr.h"
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/settings.h"
 
 enum policyd_refusal { POLICYD_REJECT, POLICYD_DEFER };
 

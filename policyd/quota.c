@@ -7,7 +7,7 @@
  */
 #include "autoconfig.h"
 
-#include "checks.h"
+#include "policyd/checks.h"
 
 #define ALIAS_DEPTH_MAX 4
 #define ALIAS_TARGETS_MAX 64

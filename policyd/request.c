@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "number.h"
-#include "request.h"
-#include "xalloc.h"
+#include "common/number.h"
+#include "common/xalloc.h"
+#include "policyd/request.h"
 
 static const char *const attr_names[POLICY_ATTR_COUNT] = {
 	[POLICY_REQUEST] = "request",

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "checks.h"
+#include "policyd/checks.h"
 
 void send_limits_for(const struct account *account, const struct policyd_section *s,
 		     struct send_limits *limits_r)

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
-#include "log.h"
-#include "pending.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "policyd/pending.h"
 
 /* What a broken or hostile client makes us say, at most once per interval
  * (with a count of the lines left out): such a client reconnects and

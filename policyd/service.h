@@ -10,16 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checks.h"
-#include "dns.h"
-#include "metrics.h"
-#include "policyd.h"
-#include "redis_async.h"
-#include "request.h"
-#include "server.h"
-#include "snapshot.h"
-#include "writeback.h"
-#include "zones.h"
+#include "common/dns.h"
+#include "common/metrics.h"
+#include "common/redis_async.h"
+#include "common/server.h"
+#include "common/writeback.h"
+#include "policyd/checks.h"
+#include "policyd/policyd.h"
+#include "policyd/request.h"
+#include "policyd/snapshot.h"
+#include "policyd/zones.h"
 
 struct event_base;
 struct pending;

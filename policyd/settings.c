@@ -3,8 +3,8 @@
  */
 #include "autoconfig.h"
 
-#include "policyd.h"
-#include "request.h"
+#include "policyd/policyd.h"
+#include "policyd/request.h"
 
 #define SECOND 1000LL
 #define DAY (86400 * SECOND)

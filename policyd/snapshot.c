@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "number.h"
-#include "snapshot.h"
-#include "strset.h"
-#include "xalloc.h"
+#include "common/number.h"
+#include "common/strset.h"
+#include "common/xalloc.h"
+#include "policyd/snapshot.h"
 
 #define MIB (1024LL * 1024)
 

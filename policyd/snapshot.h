@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "common/db.h"
 
 #define ACCOUNT_LIMIT_DEFAULT (-1)	/* the account has no limit of its own */
 

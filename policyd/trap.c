@@ -5,7 +5,7 @@
  */
 #include "autoconfig.h"
 
-#include "checks.h"
+#include "policyd/checks.h"
 
 void trap_verdict(const char *recipient, struct verdict *v)
 {

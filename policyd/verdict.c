@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "verdict.h"
+#include "policyd/verdict.h"
 
 void verdict_set(struct verdict *v, enum verdict_kind kind, const char *check, const char *fmt, ...)
 {

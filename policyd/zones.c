@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "log.h"
-#include "xalloc.h"
-#include "zones.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "policyd/zones.h"
 
 #define RETEST_UNREACHABLE_MS (30 * 1000LL)
 

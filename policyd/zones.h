@@ -12,11 +12,11 @@
 
 #include <stddef.h>
 
-#include "checks.h"
-#include "config.h"
-#include "dns.h"
-#include "dnsbl.h"
-#include "metrics.h"
+#include "common/config.h"
+#include "common/dns.h"
+#include "common/dnsbl.h"
+#include "common/metrics.h"
+#include "policyd/checks.h"
 
 struct event_base;
 

@@ -6,9 +6,9 @@
 
 #include <stdio.h>
 
-#include "domains.h"
-#include "domainset.h"
-#include "log.h"
+#include "common/domainset.h"
+#include "common/log.h"
+#include "srs/domains.h"
 
 static int add_name(const struct db_row *row, void *arg)
 {

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "db.h"
+#include "common/db.h"
 
 /* table_loader.load: a struct domain_set, or NULL with err. */
 void *srsd_domains_load(struct db *db, const char *file, void *arg, char *err, size_t errlen);

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lookup.h"
+#include "srs/lookup.h"
 
 const char *srsd_map_name(enum srsd_map map)
 {

@@ -8,10 +8,10 @@
 
 #include <stdint.h>
 
-#include "domainset.h"
-#include "socketmap.h"
-#include "srs.h"
-#include "strbuf.h"
+#include "common/domainset.h"
+#include "common/strbuf.h"
+#include "srs/socketmap.h"
+#include "srs/srs.h"
 
 enum srsd_map { SRSD_MAP_FORWARD, SRSD_MAP_REVERSE, SRSD_MAP_UNKNOWN, SRSD_MAP_COUNT };
 

@@ -14,15 +14,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "domains.h"
-#include "daemon_cli.h"
-#include "log.h"
-#include "metrics_http.h"
-#include "server.h"
-#include "service.h"
-#include "srsd.h"
-#include "table_source.h"
+#include "common/daemon.h"
+#include "common/daemon_cli.h"
+#include "common/log.h"
+#include "common/metrics_http.h"
+#include "common/server.h"
+#include "common/table_source.h"
+#include "srs/domains.h"
+#include "srs/service.h"
+#include "srs/srsd.h"
 
 #define PROGRAM "limristem-srsd"
 

@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "secret.h"
-#include "srsd.h"
+#include "common/secret.h"
+#include "srs/srsd.h"
 
 void srs_keys_clear(struct srs_keys *keys)
 {

@@ -7,11 +7,11 @@
 
 #include <stddef.h>
 
-#include "domainset.h"
-#include "lookup.h"
-#include "metrics.h"
-#include "server.h"
-#include "srsd.h"
+#include "common/domainset.h"
+#include "common/metrics.h"
+#include "common/server.h"
+#include "srs/lookup.h"
+#include "srs/srsd.h"
 
 struct srsd_service {
 	struct srs_keys keys;

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "addr.h"
-#include "srsd.h"
+#include "common/addr.h"
+#include "srs/srsd.h"
 
 #define DAY (86400 * 1000LL)
 

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "netstring.h"
-#include "socketmap.h"
+#include "common/netstring.h"
+#include "srs/socketmap.h"
 
 ssize_t socketmap_parse(const char *buf, size_t len, size_t max_request,
 			struct socketmap_request *req_r, size_t *used_r)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 
 #define SOCKETMAP_NAME_MAX 64
 /* Bytes a netstring adds to its payload: the length's digits (at most 20),

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "srs.h"
+#include "srs/srs.h"
 
 #define SRS_DAY 86400
 #define SRS_TIME_BITS 5

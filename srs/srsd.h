@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
-#include "daemon.h"
-#include "settings.h"
-#include "srs.h"
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/settings.h"
+#include "srs/srs.h"
 
 struct srsd_section {
 	struct daemon_settings daemon;

@@ -34,13 +34,9 @@ endif
 LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/unit.h tests/unit/yaml_map.h
 tests_unit_test_alias_loop_SOURCES = tests/unit/test_alias_loop.c mailadm/alias_loop.c
-tests_unit_test_alias_loop_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mailadm
 tests_unit_test_srs_LDADD = srs/libsrs.a $(LDADD)
 tests_unit_test_policy_LDADD = policyd/libpolicy.a $(LDADD)
-tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd
 tests_unit_test_srsd_LDADD = srs/libsrs.a $(LDADD)
-tests_unit_test_srsd_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
-tests_unit_test_srs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
 
 # Integration tests: real redis-server, mariadbd, nsd and Postfix started by
 # tests/integration/harness.py on loopback, driven through lr-probe and the
@@ -77,14 +73,11 @@ tests_fuzz_fuzz_dns_rdata_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_netstring_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_policy_request_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_policy_request_LDADD = policyd/libpolicy.a $(LDADD)
-tests_fuzz_fuzz_policy_request_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/policyd
 tests_fuzz_fuzz_rep_trace_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_socketmap_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_socketmap_LDADD = srs/libsrs.a $(LDADD)
-tests_fuzz_fuzz_socketmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
 tests_fuzz_fuzz_srs_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_srs_LDADD = srs/libsrs.a $(LDADD)
-tests_fuzz_fuzz_srs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/srs
 endif
 
 fuzz: $(FUZZ_TARGETS)

@@ -1,5 +1,5 @@
 /*
- * sign-bench.c - DKIM signing in process: our signer (milter/dkim_sign.c)
+ * sign-bench.c - DKIM signing in process: our signer (mailauth/dkim_sign.c)
  * next to libopendkim's, on the same messages with the same key.
  *
  *   sign-bench --impl ours|opendkim --key SELECTOR:KEYFILE --domain D
@@ -22,11 +22,11 @@
 
 #include <opendkim/dkim.h>
 
-#include "clock.h"
-#include "dkim_sign.h"
-#include "msgsplit.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/clock.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "mailauth/dkim_sign.h"
+#include "mailauth/msgsplit.h"
 
 #define MAX_MESSAGES 64
 #define MAX_FIELDS 256
@@ -50,7 +50,7 @@ struct bench {
 	double seconds;
 	struct message msgs[MAX_MESSAGES];
 	size_t msg_count;
-	struct sign_key *key;		/* ours */
+	struct dkim_signkey *key;		/* ours */
 	char *key_pem;			/* libopendkim's */
 	DKIM_LIB *odkim;
 };
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &b);
 	ours = strcmp(b.impl, "ours") == 0;
-	if (sign_key_load(b.key_path, 0, &b.key, err, sizeof(err)) < 0) {
+	if (dkim_signkey_load(b.key_path, 0, &b.key, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sign-bench: %s\n", err);
 		return 2;
 	}

@@ -1,4 +1,4 @@
-"""sign_bench.py - DKIM signing in process: our signer (milter/dkim_sign.c)
+"""sign_bench.py - DKIM signing in process: our signer (mailauth/dkim_sign.c)
 next to the bare signature operation (openssl speed) and libopendkim's
 signer, for RSA-2048 and Ed25519, on one core (taskset -c 0).
 

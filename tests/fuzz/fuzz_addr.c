@@ -9,7 +9,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "addr.h"
+#include "common/addr.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

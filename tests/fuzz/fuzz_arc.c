@@ -20,30 +20,30 @@
 
 #include <openssl/evp.h>
 
-#include "arc.h"
-#include "canon.h"
-#include "msgsplit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/dkim_canon.h"
+#include "mailauth/msgsplit.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static const struct {
 	const char *selector;
-	enum arc_key_status status;
+	enum dkim_key_status status;
 	const char *txt;
 } keys[] = {
-	{ "dummy", ARC_KEY_OK, "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3id"
+	{ "dummy", DKIM_KEY_OK, "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3id"
 	  "Y6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lx"
 	  "j+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB" },
-	{ "dummy2", ARC_KEY_OK, "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDR3lRpGZS+xO96Znv/BPNQxi"
+	{ "dummy2", DKIM_KEY_OK, "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDR3lRpGZS+xO96Znv/BPNQxi"
 	  "m7ZD0v6yFmZa9Rni5FHCeWuQwcp+PH/XXOyF6JsmB+kS0ybxJnx594ulqH2KvLMNsGAD+yRl2bJSXbBH"
 	  "ea7K9C5WX8Vjx3oPoGgw7QCONptnjUsbIIoxUZBEUe17eG44H/PbDqGwCBiyI20KEC/wIDAQAB" },
-	{ "ed", ARC_KEY_OK, "v=DKIM1; k=ed25519; p=Qds5tm0lOhXIgFTW9U1fUkoMl1VoPYbPPQMbqEy/3Ok=" },
-	{ "revoked", ARC_KEY_OK, "v=DKIM1; p=" },
-	{ "temp", ARC_KEY_TEMPFAIL, NULL },
+	{ "ed", DKIM_KEY_OK, "v=DKIM1; k=ed25519; p=Qds5tm0lOhXIgFTW9U1fUkoMl1VoPYbPPQMbqEy/3Ok=" },
+	{ "revoked", DKIM_KEY_OK, "v=DKIM1; p=" },
+	{ "temp", DKIM_KEY_TEMPFAIL, NULL },
 };
 
-static enum arc_key_status lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (strcmp(keys[i].selector, selector) == 0) {
@@ -51,7 +51,7 @@ static enum arc_key_status lookup(void *ctx, const char *selector, const char *d
 				*txt_r = xstrdup(keys[i].txt);
 			return keys[i].status;
 		}
-	return ARC_KEY_NOTFOUND;
+	return DKIM_KEY_NOTFOUND;
 }
 
 static void on_header(void *ctx, const char *name, size_t name_len, const char *value, size_t value_len)
@@ -64,21 +64,21 @@ static void on_header(void *ctx, const char *name, size_t name_len, const char *
 }
 
 /* The digest of body, fed in chunks of chunk bytes. */
-static int body_digest(enum canon_mode mode, const char *body, size_t len, size_t chunk,
+static int body_digest(enum dkim_canon_mode mode, const char *body, size_t len, size_t chunk,
 		       unsigned char *digest)
 {
-	struct canon_body *cb = canon_body_new(mode, EVP_sha256());
+	struct dkim_canon_body *cb = dkim_canon_body_new(mode, EVP_sha256());
 
 	for (size_t i = 0; i < len; i += chunk)
-		canon_body_update(cb, body + i, len - i < chunk ? len - i : chunk);
-	int n = canon_body_final(cb, digest);
-	canon_body_free(&cb);
+		dkim_canon_body_update(cb, body + i, len - i < chunk ? len - i : chunk);
+	int n = dkim_canon_body_final(cb, digest);
+	dkim_canon_body_free(&cb);
 	return n;
 }
 
 static void check_chunking(const char *body, size_t len, size_t chunk)
 {
-	for (int mode = CANON_SIMPLE; mode <= CANON_RELAXED; mode++) {
+	for (int mode = DKIM_CANON_SIMPLE; mode <= DKIM_CANON_RELAXED; mode++) {
 		unsigned char whole[EVP_MAX_MD_SIZE], pieces[EVP_MAX_MD_SIZE];
 		int n = body_digest(mode, body, len, len ? len : 1, whole);
 		assert(n == 32 && body_digest(mode, body, len, chunk, pieces) == n);

@@ -19,11 +19,11 @@
 
 #include <openssl/evp.h>
 
-#include "arc.h"
-#include "arc_seal.h"
-#include "arc_seal_chain.h"
-#include "msgsplit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
+#include "mailauth/arc_seal.h"
+#include "mailauth/arc_seal_chain.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/msgsplit.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -45,14 +45,14 @@ static EVP_PKEY *make_key(void)
 	return key;
 }
 
-static enum arc_key_status lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	(void)ctx;
 	if (strcmp(selector, "seal") == 0 && strcmp(domain, "fuzz.example") == 0) {
 		*txt_r = xstrdup(seal_record);
-		return ARC_KEY_OK;
+		return DKIM_KEY_OK;
 	}
-	return strcmp(selector, "temp") == 0 ? ARC_KEY_TEMPFAIL : ARC_KEY_NOTFOUND;
+	return strcmp(selector, "temp") == 0 ? DKIM_KEY_TEMPFAIL : DKIM_KEY_NOTFOUND;
 }
 
 static void on_header(void *ctx, const char *name, size_t name_len, const char *value,
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct arc_seal *s = arc_seal_new();
 	struct arc_seal_fields fields;
 	struct arc_seal_chain chain;
-	const struct canon_header *headers;
+	const struct dkim_canon_header *headers;
 	size_t body, count = 0;
 	const char *why = NULL;
 	struct arc_verify *v;

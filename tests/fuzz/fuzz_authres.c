@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authres.h"
+#include "mailauth/authres.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <assert.h>
 #include <string.h>
 
-#include "cidr.h"
-#include "endpoint.h"
+#include "common/cidr.h"
+#include "common/endpoint.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "dns_rdata.h"
+#include "common/dns_rdata.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

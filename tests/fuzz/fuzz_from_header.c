@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "from_header.h"
+#include "mailauth/from_header.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -14,7 +14,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "greylist_key.h"
+#include "milter/greylist_key.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -31,8 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authres.h"
-#include "header_edit.h"
+#include "mailauth/authres.h"
+#include "milter/header_edit.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

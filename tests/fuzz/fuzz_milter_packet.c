@@ -13,7 +13,7 @@
 #include <libmilter/mfdef.h>
 #include <string.h>
 
-#include "packet.h"
+#include "milter/packet.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include <libmilter/mfdef.h>
 #include <string.h>
 
-#include "session.h"
+#include "milter/session.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "netstring.h"
+#include "common/netstring.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "checks.h"
-#include "request.h"
+#include "policyd/checks.h"
+#include "policyd/request.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

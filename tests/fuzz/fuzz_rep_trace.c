@@ -16,7 +16,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "rep_trace.h"
+#include "common/rep_trace.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

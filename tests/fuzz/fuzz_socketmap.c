@@ -10,10 +10,10 @@
 #include <assert.h>
 #include <string.h>
 
-#include "domainset.h"
-#include "lookup.h"
-#include "netstring.h"
-#include "socketmap.h"
+#include "common/domainset.h"
+#include "common/netstring.h"
+#include "srs/lookup.h"
+#include "srs/socketmap.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

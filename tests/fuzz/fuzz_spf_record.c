@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spf_record.h"
-#include "spf_syntax.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
+#include "mailauth/spf_record.h"
+#include "mailauth/spf_syntax.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

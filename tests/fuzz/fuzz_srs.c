@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "srs.h"
+#include "srs/srs.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

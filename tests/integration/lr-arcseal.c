@@ -1,6 +1,6 @@
 /*
  * lr-arcseal.c - validate a message's ARC chain and seal it, with
- * milter/arc.c and milter/arc_seal.c, for tests/integration/test_arc_interop.py.
+ * mailauth/arc_verify.c and mailauth/arc_seal.c, for tests/integration/test_arc_interop.py.
  *
  *   lr-arcseal (--dns HOST:PORT | --keys FILE) [--verify-only]
  *              --domain D --selector S --key PEM --authserv-id ID
@@ -26,12 +26,12 @@
 
 #include <openssl/pem.h>
 
-#include "arc.h"
-#include "arc_seal.h"
-#include "dns.h"
-#include "msgsplit.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/dns.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "mailauth/arc_seal.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/msgsplit.h"
 
 #define CHUNK 1000	/* body bytes per call, like a small libmilter chunk */
 
@@ -110,35 +110,35 @@ static void load_keys(const char *path, struct key_file *k)
 	fclose(f);
 }
 
-static enum arc_key_status file_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status file_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	const struct key_file *k = ctx;
 	struct strbuf name = STRBUF_INIT;
-	enum arc_key_status st = ARC_KEY_NOTFOUND;
+	enum dkim_key_status st = DKIM_KEY_NOTFOUND;
 
 	strbuf_appendf(&name, "%s._domainkey.%s", selector, domain);
-	for (size_t i = 0; i < k->count && st == ARC_KEY_NOTFOUND; i++)
+	for (size_t i = 0; i < k->count && st == DKIM_KEY_NOTFOUND; i++)
 		if (strcasecmp(k->names[i], strbuf_str(&name)) == 0) {
 			*txt_r = xstrdup(k->values[i]);
-			st = ARC_KEY_OK;
+			st = DKIM_KEY_OK;
 		}
 	strbuf_release(&name);
 	return st;
 }
 
-static enum arc_key_status dns_key_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status dns_key_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	struct strbuf name = STRBUF_INIT;
-	enum arc_key_status st = ARC_KEY_NOTFOUND;
+	enum dkim_key_status st = DKIM_KEY_NOTFOUND;
 
 	strbuf_appendf(&name, "%s._domainkey.%s", selector, domain);
 	struct dns_answer *a = dns_lookup(ctx, strbuf_str(&name), DNS_TXT);
 	if (a->status == DNS_TEMPFAIL)
-		st = ARC_KEY_TEMPFAIL;
-	for (size_t i = 0; a->status == DNS_OK && i < a->count && st != ARC_KEY_OK; i++)
+		st = DKIM_KEY_TEMPFAIL;
+	for (size_t i = 0; a->status == DNS_OK && i < a->count && st != DKIM_KEY_OK; i++)
 		if (a->records[i].type == DNS_TXT) {
 			*txt_r = xstrdup(a->records[i].data);
-			st = ARC_KEY_OK;
+			st = DKIM_KEY_OK;
 		}
 	dns_answer_free(&a);
 	strbuf_release(&name);
@@ -221,7 +221,7 @@ static int seal(const struct args *a, struct arc_verify *v, struct arc_seal *s, 
 
 	if (n < 0 || (size_t)n >= sizeof(results))
 		return 2;
-	const struct canon_header *headers = arc_verify_headers(v, &count);
+	const struct dkim_canon_header *headers = arc_verify_headers(v, &count);
 	struct arc_seal_request req = {
 		.chain = r->status, .authserv_id = a->authserv_id, .results = results,
 		.domain = a->domain, .selector = a->selector, .key = key, .alg = a->alg,

@@ -1,5 +1,5 @@
 /*
- * lr-dkimsign.c - sign a message with milter/dkim_sign.c, for the
+ * lr-dkimsign.c - sign a message with mailauth/dkim_sign.c, for the
  * interoperability tests and by hand.
  *
  *   lr-dkimsign --domain D --key SELECTOR:KEYFILE [--key ...] [--canon C]
@@ -20,17 +20,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dkim_sign.h"
-#include "msgsplit.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "mailauth/dkim_sign.h"
+#include "mailauth/msgsplit.h"
 
 #define BODY_CHUNK 65535	/* libmilter's MILTER_CHUNK_SIZE */
 
 struct args {
 	struct dkim_sign_options options;
 	struct dkim_sign_key keys[DKIM_SIGN_MAX_KEYS];
-	struct sign_key *loaded[DKIM_SIGN_MAX_KEYS];
+	struct dkim_signkey *loaded[DKIM_SIGN_MAX_KEYS];
 	char *headers[DKIM_SIGN_MAX_NAMES + 1], *oversign[DKIM_SIGN_MAX_NAMES + 1];
 };
 
@@ -64,7 +64,7 @@ static void add_key(struct args *a, char *spec)
 	if (colon == NULL || i == DKIM_SIGN_MAX_KEYS)
 		usage();
 	*colon = '\0';
-	if (sign_key_load(colon + 1, 0, &a->loaded[i], err, sizeof(err)) < 0) {
+	if (dkim_signkey_load(colon + 1, 0, &a->loaded[i], err, sizeof(err)) < 0) {
 		fprintf(stderr, "lr-dkimsign: %s\n", err);
 		exit(1);
 	}
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	fwrite(msg.data != NULL ? msg.data : "", 1, msg.len, stdout);
 	dkim_sign_free(&s);
 	for (size_t i = 0; i < a.options.key_count; i++)
-		sign_key_free(&a.loaded[i]);
+		dkim_signkey_free(&a.loaded[i]);
 	strbuf_release(&msg);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 /*
  * lr-dkimverify.c - verify every DKIM signature of a message file with
- * milter/dkim_verify.c, for tests/integration/test_dkim_interop.py.
+ * mailauth/dkim_verify.c, for tests/integration/test_dkim_interop.py.
  *
  *   lr-dkimverify [-m MAX] [--sha1-fail] MESSAGE KEYS
  *
@@ -22,10 +22,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dkim_verify.h"
-#include "msgsplit.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "mailauth/dkim_verify.h"
+#include "mailauth/msgsplit.h"
 
 #define CHUNK 1000	/* body bytes per call, like a small libmilter chunk */
 
@@ -85,22 +85,22 @@ static int keys_load(const char *path, struct keys *k)
 	return 0;
 }
 
-static enum arc_key_status key_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status key_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	const struct keys *k = ctx;
 	char name[600];
 	int n = snprintf(name, sizeof(name), "%s._domainkey.%s", selector, domain);
 	if (n < 0 || (size_t)n >= sizeof(name))
-		return ARC_KEY_NOTFOUND;
+		return DKIM_KEY_NOTFOUND;
 	for (size_t i = 0; i < k->count; i++) {
 		if (strcasecmp(k->entries[i].name, name) != 0)
 			continue;
 		if (strcmp(k->entries[i].value, "TEMPFAIL") == 0)
-			return ARC_KEY_TEMPFAIL;
+			return DKIM_KEY_TEMPFAIL;
 		*txt_r = xstrdup(k->entries[i].value);
-		return ARC_KEY_OK;
+		return DKIM_KEY_OK;
 	}
-	return ARC_KEY_NOTFOUND;
+	return DKIM_KEY_NOTFOUND;
 }
 
 static void on_header(void *ctx, const char *name, size_t name_len, const char *value, size_t value_len)

@@ -31,19 +31,19 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "config.h"
-#include "db.h"
-#include "dns.h"
-#include "log.h"
-#include "metrics.h"
-#include "metrics_http.h"
-#include "migrate.h"
-#include "redis.h"
-#include "redis_async.h"
-#include "settings.h"
-#include "strbuf.h"
-#include "writeback.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/dns.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/metrics_http.h"
+#include "common/migrate.h"
+#include "common/redis.h"
+#include "common/redis_async.h"
+#include "common/settings.h"
+#include "common/strbuf.h"
+#include "common/writeback.h"
 
 struct probe_settings {
 	struct common_settings common;

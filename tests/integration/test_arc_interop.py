@@ -1,4 +1,4 @@
-"""ARC sealing (milter/arc_seal.c) against independent verifiers and
+"""ARC sealing (mailauth/arc_seal.c) against independent verifiers and
 signers: dkimpy (python3-dkim: the code behind arcverify, and the arcsign
 tool) and Mail::DKIM::ARC::Verifier (libmail-dkim-perl). Keys are
 published in the harness's nsd; lr-arcseal validates the chain it is given

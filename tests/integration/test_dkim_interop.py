@@ -1,4 +1,4 @@
-"""DKIM verification (milter/dkim_verify.c) against independent signers:
+"""DKIM verification (mailauth/dkim_verify.c) against independent signers:
 dkimpy's dkimsign (RSA and Ed25519, relaxed and simple canonicalization)
 and the OpenDKIM filter in test mode (opendkim -t; RSA-SHA256). Each signed
 message must pass in lr-dkimverify, then fail once its body or a signed

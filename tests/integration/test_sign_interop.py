@@ -1,4 +1,4 @@
-"""DKIM signing (milter/dkim_sign.c, through lr-dkimsign) checked by three
+"""DKIM signing (mailauth/dkim_sign.c, through lr-dkimsign) checked by three
 independent verifiers: dkimpy's dkimverify (python3-dkim), Mail::DKIM's
 Verifier (libmail-dkim-perl) and
 OpenDKIM's opendkim-testmsg (libopendkim 2.11, which verifies both

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "addr.h"
+#include "common/addr.h"
 #include "unit.h"
 
 static const struct {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "alias_loop.h"
+#include "mailadm/alias_loop.h"
 #include "unit.h"
 
 struct entry {

@@ -25,12 +25,12 @@
 
 #include <yaml.h>
 
-#include "arc.h"
-#include "msgsplit.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/msgsplit.h"
 #include "unit.h"
 #include "yaml_map.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #ifndef LR_SHARED_DIR
 #define LR_SHARED_DIR "../shared"
@@ -194,7 +194,7 @@ static void free_suite(struct suite *s)
 	}
 }
 
-static enum arc_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	const struct txt_records *txt = ctx;
 	struct strbuf name = STRBUF_INIT;
@@ -204,10 +204,10 @@ static enum arc_key_status fake_lookup(void *ctx, const char *selector, const ch
 		if (strcasecmp(txt->names[i], strbuf_str(&name)) == 0) {
 			*txt_r = xstrdup(txt->values[i]);
 			strbuf_release(&name);
-			return ARC_KEY_OK;
+			return DKIM_KEY_OK;
 		}
 	strbuf_release(&name);
-	return ARC_KEY_NOTFOUND;
+	return DKIM_KEY_NOTFOUND;
 }
 
 static void on_header(void *ctx, const char *name, size_t name_len, const char *value, size_t value_len)

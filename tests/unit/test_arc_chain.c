@@ -2,7 +2,7 @@
  * test_arc_chain.c - ARC validation of chains this test seals itself.
  *
  * The conformance suite (test_arc.c) only has RSA-1024 keys; here a small
- * sealer written from RFC 8617 5.1 (canon.h plus OpenSSL signing) builds
+ * sealer written from RFC 8617 5.1 (dkim_canon.h plus OpenSSL signing) builds
  * chains with Ed25519 (RFC 8463) and RSA-2048 keys, so we can check what
  * the suite cannot: Ed25519, mixed algorithms, oldest-pass after a
  * mailing-list footer, temporary DNS failures, the key-size minimum, the
@@ -18,12 +18,12 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "arc.h"
-#include "canon.h"
-#include "dkim_pubkey.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/dkim_canon.h"
+#include "mailauth/dkim_pubkey.h"
 #include "unit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #define MAX_FIELDS 64
 
@@ -47,7 +47,7 @@ struct test_msg {
 struct fake_dns {
 	const struct test_key *keys[4];
 	size_t count;
-	enum arc_key_status status;	/* ARC_KEY_OK: serve keys */
+	enum dkim_key_status status;	/* DKIM_KEY_OK: serve keys */
 	unsigned lookups;
 };
 
@@ -160,16 +160,16 @@ static long msg_prepend(struct test_msg *m, const char *name, char *value)
 	return (long)m->count++;
 }
 
-static const struct canon_header *field_at(const struct test_msg *m, long from_bottom, struct canon_header *h)
+static const struct dkim_canon_header *field_at(const struct test_msg *m, long from_bottom, struct dkim_canon_header *h)
 {
 	size_t i = m->count - 1 - (size_t)from_bottom;
-	*h = (struct canon_header){ m->names[i], strlen(m->names[i]), m->values[i], strlen(m->values[i]) };
+	*h = (struct dkim_canon_header){ m->names[i], strlen(m->names[i]), m->values[i], strlen(m->values[i]) };
 	return h;
 }
 
-static void append_relaxed(struct strbuf *data, const struct canon_header *h, bool crlf)
+static void append_relaxed(struct strbuf *data, const struct dkim_canon_header *h, bool crlf)
 {
-	canon_header_append(data, CANON_RELAXED, h->name, h->name_len, h->value, h->value_len);
+	dkim_canon_header_append(data, DKIM_CANON_RELAXED, h->name, h->name_len, h->value, h->value_len);
 	if (crlf)
 		strbuf_append(data, "\r\n", 2);
 }
@@ -189,33 +189,33 @@ static void add_ams(struct test_msg *m, unsigned i, const struct test_key *k, lo
 {
 	const struct canon_name *names = signs_arc_fields ? arc_names : usual_names;
 	size_t names_count = signs_arc_fields ? N_ELEMENTS(arc_names) : N_ELEMENTS(usual_names);
-	struct canon_header hdrs[MAX_FIELDS], self;
-	struct canon_body *cb = canon_body_new(CANON_RELAXED, EVP_sha256());
+	struct dkim_canon_header hdrs[MAX_FIELDS], self;
+	struct dkim_canon_body *cb = dkim_canon_body_new(DKIM_CANON_RELAXED, EVP_sha256());
 	struct strbuf value = STRBUF_INIT, data = STRBUF_INIT;
 	unsigned char bh[EVP_MAX_MD_SIZE];
 	char bh64[64];
 	long picked[N_ELEMENTS(arc_names)];
-	int prefix = l >= 0 ? canon_body_add_prefix(cb, (uint64_t)l) : -1;
+	int prefix = l >= 0 ? dkim_canon_body_add_prefix(cb, (uint64_t)l) : -1;
 
-	canon_body_update(cb, m->body, strlen(m->body));
-	int n = canon_body_final(cb, bh);
-	if (prefix >= 0 && canon_body_prefix(cb, prefix, bh) < 0)
+	dkim_canon_body_update(cb, m->body, strlen(m->body));
+	int n = dkim_canon_body_final(cb, bh);
+	if (prefix >= 0 && dkim_canon_body_prefix(cb, prefix, bh) < 0)
 		memset(bh, 0, (size_t)n);	/* l= beyond the body: any hash */
 	b64(bh, (size_t)n, bh64);
-	canon_body_free(&cb);
+	dkim_canon_body_free(&cb);
 	strbuf_appendf(&value, " i=%u; a=%s; c=relaxed/relaxed; d=example.net; s=%s; t=1;\r\n\t",
 		       i, dkim_alg_name(k->alg), k->selector);
 	if (l >= 0)
 		strbuf_appendf(&value, "l=%ld; ", l);
 	strbuf_appendf(&value, "h=%s; bh=%s; b=", signs_arc_fields ? signs_arc_fields : "from:to:subject", bh64);
 	for (size_t j = 0; j < m->count; j++)
-		hdrs[j] = (struct canon_header){ m->names[j], strlen(m->names[j]),
+		hdrs[j] = (struct dkim_canon_header){ m->names[j], strlen(m->names[j]),
 						 m->values[j], strlen(m->values[j]) };
-	canon_select_headers(hdrs, m->count, names, names_count, picked);
+	dkim_canon_select_headers(hdrs, m->count, names, names_count, picked);
 	for (size_t j = 0; j < names_count; j++)
 		if (picked[j] >= 0)
 			append_relaxed(&data, &hdrs[picked[j]], true);
-	self = (struct canon_header){ "ARC-Message-Signature", 21, value.data, value.len };
+	self = (struct dkim_canon_header){ "ARC-Message-Signature", 21, value.data, value.len };
 	append_relaxed(&data, &self, false);
 	sign(k, &data, &value);
 	m->ams[i] = msg_prepend(m, "ARC-Message-Signature", strbuf_detach(&value));
@@ -228,7 +228,7 @@ static void seal_l(struct test_msg *m, unsigned i, const struct test_key *ams_ke
 		   const struct test_key *as_key, const char *cv, long l)
 {
 	struct strbuf aar = STRBUF_INIT, as = STRBUF_INIT, data = STRBUF_INIT;
-	struct canon_header h;
+	struct dkim_canon_header h;
 
 	strbuf_appendf(&aar, " i=%u; list.example.net; arc=%s", i, cv);
 	m->aar[i] = msg_prepend(m, "ARC-Authentication-Results", strbuf_detach(&aar));
@@ -242,7 +242,7 @@ static void seal_l(struct test_msg *m, unsigned i, const struct test_key *ams_ke
 	}
 	append_relaxed(&data, field_at(m, m->aar[i], &h), true);
 	append_relaxed(&data, field_at(m, m->ams[i], &h), true);
-	h = (struct canon_header){ "ARC-Seal", 8, as.data, as.len };
+	h = (struct dkim_canon_header){ "ARC-Seal", 8, as.data, as.len };
 	append_relaxed(&data, &h, false);
 	sign(as_key, &data, &as);
 	m->as[i] = msg_prepend(m, "ARC-Seal", strbuf_detach(&as));
@@ -255,19 +255,19 @@ static void seal(struct test_msg *m, unsigned i, const struct test_key *ams_key,
 	seal_l(m, i, ams_key, as_key, cv, -1);
 }
 
-static enum arc_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	struct fake_dns *dns = ctx;
 
 	dns->lookups++;
-	if (dns->status != ARC_KEY_OK)
+	if (dns->status != DKIM_KEY_OK)
 		return dns->status;
 	for (size_t i = 0; i < dns->count; i++)
 		if (strcmp(dns->keys[i]->selector, selector) == 0 && strcasecmp(domain, "example.net") == 0) {
 			*txt_r = xstrdup(dns->keys[i]->txt);
-			return ARC_KEY_OK;
+			return DKIM_KEY_OK;
 		}
-	return ARC_KEY_NOTFOUND;
+	return DKIM_KEY_NOTFOUND;
 }
 
 /* Feeds m to a new verifier with options (the lookup hook filled in),
@@ -294,7 +294,7 @@ static struct arc_verify *verify(const struct test_msg *m, struct fake_dns *dns,
 
 static struct fake_dns dns_with_both(void)
 {
-	return (struct fake_dns){ { &ed_key, &rsa_key }, 2, ARC_KEY_OK, 0 };
+	return (struct fake_dns){ { &ed_key, &rsa_key }, 2, DKIM_KEY_OK, 0 };
 }
 
 static const char body[] = "Hello,\r\n\r\nthis is  the body.\r\n\r\n";
@@ -442,14 +442,14 @@ static void test_key_lookup_failures(void **state)
 
 	msg_init(&m, body);
 	seal(&m, 1, &ed_key, &ed_key, "none");
-	dns.status = ARC_KEY_TEMPFAIL;
+	dns.status = DKIM_KEY_TEMPFAIL;
 	struct arc_verify *v = verify(&m, &dns, 0);
 	const struct arc_result *r = arc_verify_result(v);
 	assert_int_equal(r->status, ARC_STATUS_FAIL);	/* RFC 8617 5.2.1 */
 	assert_true(r->tempfail);
 	arc_verify_free(&v);
 
-	dns.status = ARC_KEY_NOTFOUND;
+	dns.status = DKIM_KEY_NOTFOUND;
 	v = verify(&m, &dns, 0);
 	r = arc_verify_result(v);
 	assert_int_equal(r->status, ARC_STATUS_FAIL);
@@ -457,7 +457,7 @@ static void test_key_lookup_failures(void **state)
 	arc_verify_free(&v);
 
 	/* an Ed25519 signature checked against an RSA key */
-	dns = (struct fake_dns){ { &rsa_key }, 1, ARC_KEY_OK, 0 };
+	dns = (struct fake_dns){ { &rsa_key }, 1, DKIM_KEY_OK, 0 };
 	const char *saved = rsa_key.selector;
 	rsa_key.selector = "ed";
 	v = verify(&m, &dns, 0);

@@ -32,15 +32,15 @@
 #include <openssl/pem.h>
 #include <yaml.h>
 
-#include "arc.h"
-#include "arc_seal.h"
-#include "arc_seal_fmt.h"
-#include "msgsplit.h"
-#include "strbuf.h"
-#include "tagvalue.h"
+#include "common/strbuf.h"
+#include "mailauth/arc_seal.h"
+#include "mailauth/arc_seal_fmt.h"
+#include "mailauth/arc_verify.h"
+#include "mailauth/dkim_tags.h"
+#include "mailauth/msgsplit.h"
 #include "unit.h"
 #include "yaml_map.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #ifndef LR_SHARED_DIR
 #define LR_SHARED_DIR "../shared"
@@ -134,7 +134,7 @@ static void free_key_doc(struct key_doc *k)
 struct message {
 	char *text;
 	size_t len, body;
-	struct canon_header headers[256];
+	struct dkim_canon_header headers[256];
 	size_t count;
 };
 
@@ -143,7 +143,7 @@ static void on_header(void *ctx, const char *name, size_t name_len, const char *
 	struct message *m = ctx;
 
 	assert_true(m->count < N_ELEMENTS(m->headers));
-	m->headers[m->count++] = (struct canon_header){ name, name_len, value, value_len };
+	m->headers[m->count++] = (struct dkim_canon_header){ name, name_len, value, value_len };
 }
 
 static void message_split(struct message *m, char *text)
@@ -161,7 +161,7 @@ struct keyring {
 	const char *values[8];
 };
 
-static enum arc_key_status ring_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status ring_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	const struct keyring *ring = ctx;
 	char name[600];
@@ -171,9 +171,9 @@ static enum arc_key_status ring_lookup(void *ctx, const char *selector, const ch
 	for (size_t i = 0; i < ring->count; i++)
 		if (strcasecmp(ring->names[i], name) == 0) {
 			*txt_r = xstrdup(ring->values[i]);
-			return ARC_KEY_OK;
+			return DKIM_KEY_OK;
 		}
-	return ARC_KEY_NOTFOUND;
+	return DKIM_KEY_NOTFOUND;
 }
 
 /* Validates text (a whole message); the body goes in two chunks. */
@@ -243,8 +243,8 @@ static char *results_for(const struct message *m, const char *srv_id)
 	struct strbuf out = STRBUF_INIT;
 
 	for (size_t i = 0; i < m->count; i++) {
-		const struct canon_header *h = &m->headers[i];
-		if (!canon_name_matches(h->name, h->name_len, "Authentication-Results", 22))
+		const struct dkim_canon_header *h = &m->headers[i];
+		if (!dkim_canon_name_matches(h->name, h->name_len, "Authentication-Results", 22))
 			continue;
 		const char *semi = memchr(h->value, ';', h->value_len);
 		size_t start = 0, end = semi ? (size_t)(semi - h->value) : h->value_len;
@@ -639,11 +639,11 @@ static bool seal_covers_only_new_set(const struct arc_seal_fields *f, EVP_PKEY *
 
 	assert_int_equal(arc_sig_parse(ARC_SIG_SEAL, f->seal, strlen(f->seal), &sig, &why), 0);
 	arc_sig_value_without_b(&sig, f->seal, strlen(f->seal), &without_b);
-	canon_header_append(&data, CANON_RELAXED, "ARC-Authentication-Results", 26, f->aar, strlen(f->aar));
+	dkim_canon_header_append(&data, DKIM_CANON_RELAXED, "ARC-Authentication-Results", 26, f->aar, strlen(f->aar));
 	strbuf_append_str(&data, "\r\n");
-	canon_header_append(&data, CANON_RELAXED, "ARC-Message-Signature", 21, f->ams, strlen(f->ams));
+	dkim_canon_header_append(&data, DKIM_CANON_RELAXED, "ARC-Message-Signature", 21, f->ams, strlen(f->ams));
 	strbuf_append_str(&data, "\r\n");
-	canon_header_append(&data, CANON_RELAXED, "ARC-Seal", 8, without_b.data, without_b.len);
+	dkim_canon_header_append(&data, DKIM_CANON_RELAXED, "ARC-Seal", 8, without_b.data, without_b.len);
 	assert_int_equal(EVP_Digest(data.data, data.len, hash, NULL, EVP_sha256(), NULL), 1);
 	bool ok = dkim_crypto_verify(key, sig.alg, hash, sizeof(hash), sig.b, sig.b_len) == 1;
 	strbuf_release(&data);
@@ -869,7 +869,7 @@ static void test_headers_from_verifier(void **state)
 	arc_verify_body(v, m.text + m.body, m.len - m.body);
 	arc_seal_body(s, m.text + m.body, m.len - m.body);
 	arc_verify_end(v);
-	const struct canon_header *headers = arc_verify_headers(v, &count);
+	const struct dkim_canon_header *headers = arc_verify_headers(v, &count);
 	assert_non_null(headers);
 	assert_int_equal(count, m.count);
 	struct arc_seal_request req = request_for(&k, arc_verify_result(v)->status);

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "authres.h"
+#include "mailauth/authres.h"
 #include "unit.h"
 
 #define OURS "example.org"

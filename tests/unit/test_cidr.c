@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
-#include "cidr.h"
+#include "common/cidr.h"
 #include "unit.h"
 
 static const struct {

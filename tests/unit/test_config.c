@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "settings.h"
+#include "common/config.h"
+#include "common/settings.h"
 #include "unit.h"
 
 struct demo {

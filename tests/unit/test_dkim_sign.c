@@ -1,9 +1,9 @@
 /*
- * test_dkim_sign.c - DKIM signing (milter/dkim_sign.c, milter/sign_key.c,
- * milter/dkim_fold.c) and the signing half of milter/dkim_crypto.c.
+ * test_dkim_sign.c - DKIM signing (mailauth/dkim_sign.c, mailauth/dkim_signkey.c,
+ * mailauth/dkim_fold.c) and the signing half of mailauth/dkim_crypto.c.
  *
  * Signatures made here are checked by our verifier on libopendkim
- * (milter/dkim_verify.h) with keys from an in-process fake lookup: a table
+ * (mailauth/dkim_verify.h) with keys from an in-process fake lookup: a table
  * of messages, canonicalizations and key sets must pass, and fail once the
  * body changes or a From, Subject or Reply-To is added (oversigning).
  * Keys are fresh files in a temporary directory: RSA-2048 (PKCS#1 and
@@ -22,16 +22,16 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "clock.h"
-#include "dkim_crypto.h"
-#include "dkim_fold.h"
-#include "dkim_sign.h"
-#include "dkim_verify.h"
-#include "msgsplit.h"
-#include "sign_key.h"
-#include "strbuf.h"
+#include "common/clock.h"
+#include "common/strbuf.h"
+#include "mailauth/dkim_crypto.h"
+#include "mailauth/dkim_fold.h"
+#include "mailauth/dkim_sign.h"
+#include "mailauth/dkim_signkey.h"
+#include "mailauth/dkim_verify.h"
+#include "mailauth/msgsplit.h"
 #include "unit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #define DOMAIN "example.org"
 #define RSA_NAME "rsa._domainkey." DOMAIN
@@ -39,7 +39,7 @@
 
 static char dir[] = "/tmp/lr-dkim-sign-XXXXXX";
 static struct dkim_verify_lib *lib;
-static struct sign_key *rsa, *ed, *rsa8;	/* rsa8: the same RSA key as PKCS#8 */
+static struct dkim_signkey *rsa, *ed, *rsa8;	/* rsa8: the same RSA key as PKCS#8 */
 static char rsa_txt[1024], ed_txt[128];
 
 /* ---- keys ---- */
@@ -96,11 +96,11 @@ static void record(EVP_PKEY *pkey, bool ed25519, char *txt, size_t cap)
 	strbuf_release(&b64);
 }
 
-static struct sign_key *load_ok(const char *name)
+static struct dkim_signkey *load_ok(const char *name)
 {
 	char err[512], *path = key_path(name);
-	struct sign_key *k = NULL;
-	if (sign_key_load(path, 0, &k, err, sizeof(err)) < 0)
+	struct dkim_signkey *k = NULL;
+	if (dkim_signkey_load(path, 0, &k, err, sizeof(err)) < 0)
 		fail_msg("%s", err);
 	free(path);
 	return k;
@@ -145,9 +145,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	sign_key_free(&rsa);
-	sign_key_free(&rsa8);
-	sign_key_free(&ed);
+	dkim_signkey_free(&rsa);
+	dkim_signkey_free(&rsa8);
+	dkim_signkey_free(&ed);
 	assert_null(rsa);
 	dkim_verify_lib_free(&lib);
 	struct strbuf cmd = STRBUF_INIT;
@@ -159,7 +159,7 @@ static int teardown(void **state)
 
 /* ---- verification with our verifier ---- */
 
-static enum arc_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	char name[256];
 	int n = snprintf(name, sizeof(name), "%s._domainkey.%s", selector, domain);
@@ -170,8 +170,8 @@ static enum arc_key_status fake_lookup(void *ctx, const char *selector, const ch
 	else if (strcasecmp(name, ED_NAME) == 0)
 		*txt_r = xstrdup(ed_txt);
 	else
-		return ARC_KEY_NOTFOUND;
-	return ARC_KEY_OK;
+		return DKIM_KEY_NOTFOUND;
+	return DKIM_KEY_OK;
 }
 
 static void verify_header(void *ctx, const char *name, size_t name_len, const char *value, size_t value_len)
@@ -598,8 +598,8 @@ static void test_bad_keys(void **state)
 	(void)state;
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
 		char err[512], *path = key_path(bad[i].file);
-		struct sign_key *k = (struct sign_key *)1;
-		assert_int_equal(sign_key_load(path, bad[i].min_bits, &k, err, sizeof(err)), -1);
+		struct dkim_signkey *k = (struct dkim_signkey *)1;
+		assert_int_equal(dkim_signkey_load(path, bad[i].min_bits, &k, err, sizeof(err)), -1);
 		assert_null(k);
 		if (strncmp(err, path, strlen(path)) != 0 || strstr(err, bad[i].want) == NULL)
 			fail_msg("%s: \"%s\", want \"%s\"", bad[i].file, err, bad[i].want);
@@ -607,8 +607,8 @@ static void test_bad_keys(void **state)
 	}
 	/* a message cut to fit the buffer says so */
 	char small[24], *path = key_path("open.pem");
-	struct sign_key *k = NULL;
-	assert_int_equal(sign_key_load(path, 0, &k, small, sizeof(small)), -1);
+	struct dkim_signkey *k = NULL;
+	assert_int_equal(dkim_signkey_load(path, 0, &k, small, sizeof(small)), -1);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 	assert_string_equal(small + sizeof(small) - 4, "...");
 	free(path);
@@ -728,12 +728,12 @@ static void test_limits(void **state)
 static void test_crypto_round_trip(void **state)
 {
 	unsigned char hash[32], sig[DKIM_SIG_MAX_BYTES];
-	struct sign_key *keys[] = { rsa, ed };
+	struct dkim_signkey *keys[] = { rsa, ed };
 	(void)state;
 	for (size_t i = 0; i < sizeof(hash); i++)
 		hash[i] = (unsigned char)(i * 7);
 	for (size_t i = 0; i < N_ELEMENTS(keys); i++) {
-		struct sign_key *k = keys[i];
+		struct dkim_signkey *k = keys[i];
 		ssize_t len = dkim_crypto_sign(k->pkey, k->alg, hash, sizeof(hash), sig, sizeof(sig));
 		assert_int_equal(len, k->alg == DKIM_ALG_RSA_SHA256 ? 256 : 64);
 		assert_int_equal(dkim_crypto_verify(k->pkey, k->alg, hash, sizeof(hash), sig, (size_t)len), 1);

@@ -1,5 +1,5 @@
 /*
- * test_dkim_verify.c - DKIM verification on libopendkim (milter/dkim_verify.c).
+ * test_dkim_verify.c - DKIM verification on libopendkim (mailauth/dkim_verify.c).
  *
  * Keys come from an in-process fake lookup. The RFC 8463 Appendix A
  * message (an Ed25519 and an RSA signature, keys from the RFC) must pass,
@@ -21,11 +21,11 @@
 #include <openssl/x509.h>
 #include <opendkim/dkim.h>
 
-#include "dkim_verify.h"
-#include "msgsplit.h"
-#include "strbuf.h"
+#include "common/strbuf.h"
+#include "mailauth/dkim_verify.h"
+#include "mailauth/msgsplit.h"
 #include "unit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #define MAX_KEYS 4
 
@@ -76,7 +76,7 @@ struct fake_dns {
 	unsigned lookups;
 };
 
-static enum arc_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
+static enum dkim_key_status fake_lookup(void *ctx, const char *selector, const char *domain, char **txt_r)
 {
 	struct fake_dns *dns = ctx;
 	char name[512];
@@ -87,11 +87,11 @@ static enum arc_key_status fake_lookup(void *ctx, const char *selector, const ch
 		if (strcasecmp(dns->names[i], name) != 0)
 			continue;
 		if (dns->txts[i] == NULL)
-			return ARC_KEY_TEMPFAIL;
+			return DKIM_KEY_TEMPFAIL;
 		*txt_r = xstrdup(dns->txts[i]);
-		return ARC_KEY_OK;
+		return DKIM_KEY_OK;
 	}
-	return ARC_KEY_NOTFOUND;
+	return DKIM_KEY_NOTFOUND;
 }
 
 static void fake_add(struct fake_dns *dns, const char *name, const char *txt)

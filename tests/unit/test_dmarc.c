@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dmarc.h"
+#include "mailauth/dmarc.h"
 #include "unit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 static const struct {
 	const char *name;

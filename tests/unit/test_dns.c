@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "dns.h"
+#include "common/dns.h"
 #include "unit.h"
 
 static struct dns *dns_with_nothing_upstream(void)

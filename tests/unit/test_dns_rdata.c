@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 
-#include "dns.h"
-#include "dns_upstream.h"
+#include "common/dns.h"
+#include "common/dns_upstream.h"
 #include "unit.h"
 
 #define RD(s) (const unsigned char *)(s), sizeof(s) - 1

@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include "dnsbl.h"
+#include "common/dnsbl.h"
 #include "unit.h"
 
 static const struct {

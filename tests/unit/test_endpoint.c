@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include "endpoint.h"
+#include "common/endpoint.h"
 #include "unit.h"
 
 static const struct {

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "from_header.h"
+#include "mailauth/from_header.h"
 #include "unit.h"
 
 static const struct {

@@ -9,11 +9,11 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "greylist_decide.h"
-#include "greylist_key.h"
-#include "rep_trace.h"
-#include "reputation.h"
-#include "score.h"
+#include "common/rep_trace.h"
+#include "common/reputation.h"
+#include "milter/greylist_decide.h"
+#include "milter/greylist_key.h"
+#include "milter/score.h"
 #include "unit.h"
 
 /* ---- sender normalization --------------------------------------------------- */

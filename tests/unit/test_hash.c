@@ -6,7 +6,7 @@
 
 #include "unit.h"
 
-#include "hash.h"
+#include "common/hash.h"
 
 static void test_reference_vectors(void **state)
 {

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "header_edit.h"
+#include "milter/header_edit.h"
 #include "unit.h"
 
 #define OURS "mx.limristem.example"

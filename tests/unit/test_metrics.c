@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include "metrics.h"
+#include "common/metrics.h"
 #include "unit.h"
 
 static void test_render(void **state)

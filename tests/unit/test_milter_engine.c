@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "milter/engine.h"
 #include "unit.h"
 
 /* --- a filter that greylists every recipient after 20 ms ------------------------------ */

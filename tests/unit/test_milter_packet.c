@@ -9,7 +9,7 @@
 #include <libmilter/mfdef.h>
 #include <stdio.h>
 
-#include "packet.h"
+#include "milter/packet.h"
 #include "unit.h"
 
 #define P(s) s, sizeof(s) - 1

@@ -9,7 +9,7 @@
 #include <libmilter/mfdef.h>
 #include <stdio.h>
 
-#include "session.h"
+#include "milter/session.h"
 #include "unit.h"
 
 /* --- a recording filter ----------------------------------------------------------------- */

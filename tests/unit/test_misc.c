@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backoff.h"
-#include "log.h"
-#include "secret.h"
+#include "common/backoff.h"
+#include "common/log.h"
+#include "common/secret.h"
 #include "unit.h"
 
 static void test_backoff(void **state)

@@ -3,7 +3,7 @@
  */
 #include "autoconfig.h"
 
-#include "netstring.h"
+#include "common/netstring.h"
 #include "unit.h"
 
 #define MAX_PAYLOAD 100

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "number.h"
+#include "common/number.h"
 #include "unit.h"
 
 static void test_number_table(void **state)

@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#include "checks.h"
-#include "request.h"
+#include "policyd/checks.h"
+#include "policyd/request.h"
 #include "unit.h"
 
 static const struct policy_limits limits = { 64, 256 };

@@ -36,14 +36,14 @@
 #include <stdlib.h>
 #include <yaml.h>
 
-#include "clock.h"
-#include "dns.h"
-#include "spf.h"
-#include "spf_record.h"
-#include "spf_syntax.h"
-#include "strbuf.h"
+#include "common/clock.h"
+#include "common/dns.h"
+#include "common/strbuf.h"
+#include "mailauth/spf.h"
+#include "mailauth/spf_record.h"
+#include "mailauth/spf_syntax.h"
 #include "unit.h"
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 #ifndef SPF_CONFORMANCE_SUITE
 #error "SPF_CONFORMANCE_SUITE must name rfc7208-tests.yml"

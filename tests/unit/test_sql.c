@@ -4,9 +4,9 @@
  */
 #include "autoconfig.h"
 
-#include "db.h"
-#include "migrate.h"
-#include "sql_split.h"
+#include "common/db.h"
+#include "common/migrate.h"
+#include "common/sql_split.h"
 #include "unit.h"
 
 static void expect_statements(const char *script, const char *const *want, const unsigned *lines,

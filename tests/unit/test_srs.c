@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "srs.h"
+#include "srs/srs.h"
 #include "unit.h"
 
 #define T 1577836860	/* 2020-01-01, day stamp 2W */

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "domainset.h"
-#include "lookup.h"
-#include "socketmap.h"
+#include "common/domainset.h"
+#include "srs/lookup.h"
+#include "srs/socketmap.h"
 #include "unit.h"
 
 #define T 1577836860

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "clock.h"
-#include "metrics.h"
-#include "store.h"
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "milter/store.h"
 
 static char *get(struct store *s, const char *key)
 {

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "strbuf.h"
+#include "common/strbuf.h"
 #include "unit.h"
 
 static void test_append_and_grow(void **state)

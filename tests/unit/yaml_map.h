@@ -10,7 +10,7 @@
 
 #include <yaml.h>
 
-#include "xalloc.h"
+#include "common/xalloc.h"
 
 /* The value of key in the mapping map, or NULL (also when map is not one). */
 static inline const yaml_node_t *yaml_map_get(yaml_document_t *doc, const yaml_node_t *map,
