@@ -121,6 +121,25 @@ static struct dns_answer *answer_from_result(int err, struct ub_result *r, enum 
 	return a;
 }
 
+struct dns_answer *dns_answer_copy(const struct dns_answer *src)
+{
+	struct dns_answer *a = xmalloc(sizeof(*a));
+
+	*a = *src;
+	a->records = src->count > 0 ? xcalloc(src->count, sizeof(*a->records)) : NULL;
+	for (size_t i = 0; i < src->count; i++) {
+		a->records[i] = src->records[i];
+		a->records[i].data = xmalloc(src->records[i].len + 1);
+		memcpy(a->records[i].data, src->records[i].data, src->records[i].len + 1);
+	}
+	return a;
+}
+
+struct dns_answer *dns_answer_failed(enum dns_status status, const char *why)
+{
+	return answer_failed(status, why);
+}
+
 void dns_answer_free(struct dns_answer **answer)
 {
 	struct dns_answer *a = *answer;

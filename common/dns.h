@@ -97,6 +97,11 @@ struct dns_query *dns_lookup_async(struct dns *dns, const char *name, enum dns_t
 void dns_cancel(struct dns_query **query);
 
 void dns_answer_free(struct dns_answer **answer);
+/* A copy the caller frees (an asynchronous answer lives only during its
+ * callback). */
+struct dns_answer *dns_answer_copy(const struct dns_answer *answer);
+/* An answer with no records, of status (DNS_TEMPFAIL, ...); why is static. */
+struct dns_answer *dns_answer_failed(enum dns_status status, const char *why);
 const char *dns_status_name(enum dns_status status);
 
 /* "192.0.2.1" + "zen.example" -> "1.2.0.192.zen.example"; IPv6 by nibbles.

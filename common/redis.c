@@ -218,6 +218,11 @@ redisReply *redis_command_argv(struct redis *r, int argc, const char **argv, con
 	return run(r, argc, argv, argvlen, NULL, NULL);
 }
 
+redisReply *redis_pool_command(void *redis, int argc, const char **argv, const size_t *lens)
+{
+	return redis_command_argv(redis, argc, argv, lens);
+}
+
 void redis_reply_free(redisReply **reply)
 {
 	if (*reply != NULL)

@@ -29,6 +29,9 @@ redisReply *redis_command(struct redis *redis, const char *fmt, ...);
 redisReply *redis_command_argv(struct redis *redis, int argc, const char **argv,
 			       const size_t *argvlen);
 void redis_reply_free(redisReply **reply);
+/* redis_command_argv() as a rep_command_fn (reputation.h): redis is the
+ * struct redis *. */
+redisReply *redis_pool_command(void *redis, int argc, const char **argv, const size_t *lens);
 
 /* True when the last attempt to reach Redis succeeded. */
 bool redis_is_up(struct redis *redis);

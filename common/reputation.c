@@ -81,8 +81,8 @@ static double or_zero(double v)
 	return isnan(v) || v < 0 ? 0 : v;
 }
 
-static redisReply *eval(struct redis *redis, const char *script, size_t n, const char *const keys[],
-			size_t nargs, const char *const args[])
+static redisReply *eval(rep_command_fn *command, void *ctx, const char *script, size_t n,
+			const char *const keys[], size_t nargs, const char *const args[])
 {
 	const char *argv[3 + SCRIPT_ARGS_MAX];
 	char count[16];
@@ -98,13 +98,13 @@ static redisReply *eval(struct redis *redis, const char *script, size_t n, const
 		argv[argc++] = keys[i];
 	for (size_t i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
-	return redis_command_argv(redis, (int)argc, argv, NULL);
+	return command(ctx, (int)argc, argv, NULL);
 }
 
-int rep_redis_read(struct redis *redis, size_t n, const char *const keys[], int64_t now_s,
-		   int64_t halflife_s, struct rep_counters counters_r[])
+int rep_redis_read(rep_command_fn *command, void *ctx, size_t n, const char *const keys[],
+		   int64_t now_s, int64_t halflife_s, struct rep_counters counters_r[])
 {
-	redisReply *reply = eval(redis, read_script, n, keys, 0, NULL);
+	redisReply *reply = eval(command, ctx, read_script, n, keys, 0, NULL);
 	int rc = -1;
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == n) {
@@ -127,7 +127,7 @@ int rep_redis_read(struct redis *redis, size_t n, const char *const keys[], int6
 	return rc;
 }
 
-int rep_redis_add(struct redis *redis, size_t n, const char *const keys[],
+int rep_redis_add(rep_command_fn *command, void *ctx, size_t n, const char *const keys[],
 		  const struct rep_delta *delta, int64_t now_s, int64_t halflife_s,
 		  int64_t lifetime_s)
 {
@@ -142,7 +142,7 @@ int rep_redis_add(struct redis *redis, size_t n, const char *const keys[],
 	snprintf(text[3], sizeof(text[3]), "%.4f", delta->good);
 	snprintf(text[4], sizeof(text[4]), "%.4f", delta->bad);
 	snprintf(text[5], sizeof(text[5]), "%.4f", delta->rejected);
-	reply = eval(redis, add_script, n, keys, 6, args);
+	reply = eval(command, ctx, add_script, n, keys, 6, args);
 	rc = reply != NULL && reply->type == REDIS_REPLY_INTEGER ? 0 : -1;
 	redis_reply_free(&reply);
 	return rc;

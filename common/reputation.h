@@ -23,9 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/addr.h"
+#include <hiredis/hiredis.h>
 
-struct redis;
+#include "common/addr.h"
 
 /* For entities written before the milter stored its settings with them. */
 #define REP_DEFAULT_HALFLIFE_TEXT "1209600"	/* 14 days */
@@ -58,15 +58,21 @@ double rep_decay(double value, int64_t age_s, int64_t halflife_s);
 int rep_key(const char *prefix, enum rep_type type, const char *entity, char *out, size_t outlen);
 #define REP_KEY_MAX (64 + 24 + ADDR_DOMAIN_MAX)
 
+/* How the functions below send one command and wait for its reply (NULL
+ * when Redis is unavailable; freed with freeReplyObject()): the pool's
+ * redis_command_argv() (redis_pool_command, ctx the struct redis *), or
+ * the milter's event-loop client from a fiber. */
+typedef redisReply *rep_command_fn(void *ctx, int argc, const char **argv, const size_t *lens);
+
 /* Reads n entities' counters in one round trip, decayed to now. 0, or -1
  * when Redis is unavailable. */
-int rep_redis_read(struct redis *redis, size_t n, const char *const keys[], int64_t now_s,
-		   int64_t halflife_s, struct rep_counters counters_r[]);
+int rep_redis_read(rep_command_fn *command, void *ctx, size_t n, const char *const keys[],
+		   int64_t now_s, int64_t halflife_s, struct rep_counters counters_r[]);
 /* Decays n entities' counters to now, adds delta to each (never below
  * zero) and keeps them lifetime_s more. halflife_s 0: the entity's own
  * (the milter stores it); lifetime_s 0: the entity's expiry stays. 0, or
  * -1 when Redis is unavailable. */
-int rep_redis_add(struct redis *redis, size_t n, const char *const keys[],
+int rep_redis_add(rep_command_fn *command, void *ctx, size_t n, const char *const keys[],
 		  const struct rep_delta *delta, int64_t now_s, int64_t halflife_s,
 		  int64_t lifetime_s);
 

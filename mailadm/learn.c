@@ -186,7 +186,7 @@ static int apply(struct cli *cli, struct redis *r, const struct rep_trace *t, bo
 			return cli_fail(cli, EXIT_BAD_INPUT, "%s: too long for a key", e.names[i]);
 		keys[i] = keys_text[i];
 	}
-	if ((e.count > 0 && rep_redis_add(r, e.count, keys, &d, clock_wall_s(), 0, 0) < 0) ||
+	if ((e.count > 0 && rep_redis_add(redis_pool_command, r, e.count, keys, &d, clock_wall_s(), 0, 0) < 0) ||
 	    (reply = redis_command(r, "SET %s %s EX %lld", learned, class, LEARNED_LIFETIME_S)) == NULL)
 		return cli_fail(cli, EXIT_UNAVAILABLE, "Redis unavailable while learning");
 	redis_reply_free(&reply);

@@ -355,6 +355,8 @@ static void *loop_main(void *arg)
 {
 	struct loop *l = arg;
 
+	if (l->engine->hooks.enter != NULL)
+		l->engine->hooks.enter(l->filter_arg);
 	event_base_dispatch(l->base);
 	return NULL;
 }

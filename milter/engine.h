@@ -36,11 +36,14 @@ struct milter_engine_limits {
 };
 
 struct milter_loop_hooks {
-	/* In each loop's thread, before it serves: what the sessions of that
-	 * loop get as filter_arg (their DNS and Redis clients, say); NULL
-	 * fails the start. */
+	/* Before the loop's thread starts (in the thread that calls
+	 * milter_engine_run()): what the sessions of that loop get as
+	 * filter_arg (their DNS and Redis clients on base, say); NULL fails
+	 * the start. */
 	void *(*setup)(struct event_base *base, size_t index, void *arg);
-	/* In the same thread, after the loop's last connection closed. */
+	/* In the loop's own thread, before it serves (thread-local state). */
+	void (*enter)(void *loop_arg);
+	/* After the loop's thread ended and its connections are closed. */
 	void (*teardown)(void *loop_arg);
 	void *arg;
 };

@@ -10,9 +10,9 @@
 #include "milter/forward.h"
 #include "milter/milter.h"
 
-void forward_begin(struct message *m)
+void forward_begin(const struct milter_context *mc, struct message *m)
 {
-	if (m->forwarded && milter.seal_key != NULL && m->arc != NULL)
+	if (m->forwarded && mc->seal_key != NULL && m->arc != NULL)
 		m->sealer = arc_seal_new();
 }
 
@@ -22,10 +22,10 @@ void forward_body(struct message *m, const void *data, size_t len)
 		arc_seal_body(m->sealer, data, len);
 }
 
-int forward_seal(struct message *m, const struct verify_outcome *o, const char *results,
-		 struct arc_seal_fields *fields_r)
+int forward_seal(const struct milter_context *mc, struct message *m, const struct verify_outcome *o,
+		 const char *results, struct arc_seal_fields *fields_r)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 	const char *id_end = strchr(results, ';');
 	const struct dkim_canon_header *headers;
 	size_t count = 0;
@@ -43,12 +43,12 @@ int forward_seal(struct message *m, const struct verify_outcome *o, const char *
 	}
 	const struct arc_seal_request request = {
 		.chain = o->arc.status,
-		.authserv_id = milter.authserv_id,
+		.authserv_id = mc->authserv_id,
 		.results = id_end != NULL ? id_end + 1 : "",
 		.domain = s->arc_seal_domain,
 		.selector = s->arc_seal_selector,
-		.key = milter.seal_key->pkey,
-		.alg = milter.seal_key->alg,
+		.key = mc->seal_key->pkey,
+		.alg = mc->seal_key->alg,
 		.timestamp = clock_wall_s(),
 	};
 	rc = arc_seal_make(m->sealer, headers, count, &request, fields_r, &why);

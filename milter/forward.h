@@ -14,13 +14,13 @@
 
 /* At the end of the header block: starts the sealer when a recipient is
  * forwarded and sealing is configured. */
-void forward_begin(struct message *m);
+void forward_begin(const struct milter_context *mc, struct message *m);
 void forward_body(struct message *m, const void *data, size_t len);
 /* After verification: 0 with fields_r filled (insert AAR, AMS, AS at
  * index 0, in that order), 1 when nothing is to be added, -1 on failure
  * (logged; the message goes on unsealed). results is our
  * Authentication-Results value ("authserv-id; ..."). */
-int forward_seal(struct message *m, const struct verify_outcome *o, const char *results,
-		 struct arc_seal_fields *fields_r);
+int forward_seal(const struct milter_context *mc, struct message *m, const struct verify_outcome *o,
+		 const char *results, struct arc_seal_fields *fields_r);
 
 #endif

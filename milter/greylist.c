@@ -21,13 +21,12 @@
 #include "common/log.h"
 #include "milter/greylist.h"
 #include "milter/greylist_decide.h"
-#include "milter/judge.h"
 #include "milter/milter.h"
 #include "milter/store.h"
 
-static struct greylist_policy policy(void)
+static struct greylist_policy policy(const struct milter_context *mc)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 
 	return (struct greylist_policy){
 		.delay_s = s->greylist_delay_ms / 1000,
@@ -38,28 +37,16 @@ static struct greylist_policy policy(void)
 	};
 }
 
-int greylist_reply_key(const char *prefix, const char *external, const char *local, char *out,
-		       size_t outlen)
-{
-	size_t skip = strlen(prefix);
-	int n = snprintf(out, outlen, "%sreply:%s/%s", prefix, external, local);
-
-	if (n < 0 || (size_t)n >= outlen)
-		return -1;
-	for (char *p = out + skip; *p; p++)	/* the prefix keeps its case */
-		*p = (char)tolower((unsigned char)*p);
-	return 0;
-}
-
 static const char *queue_id(const struct message *m)
 {
 	return m->queue_id[0] ? m->queue_id : "-";
 }
 
-static void log_result(const struct connection *c, const struct message *m, const char *rcpt,
+static void log_result(const struct milter_context *mc, const struct connection *c,
+		       const struct message *m, const char *rcpt,
 		       enum greylist_result result, const char *what, int64_t retry_in_s)
 {
-	metric_inc(milter.greylist[result]);
+	metric_inc(mc->greylist[result]);
 	if (retry_in_s > 0)
 		log_info("milter: %s greylist: %s client=%s[%s] origin=%s sender=%s rcpt=<%s>, "
 			 "retry in %llds", queue_id(m), what, c->client_name, c->client_text, m->origin,
@@ -70,7 +57,8 @@ static void log_result(const struct connection *c, const struct message *m, cons
 }
 
 /* Why rcpt is never greylisted, or NULL. */
-static const char *exemption(const struct connection *c, const struct message *m, const char *rcpt)
+static const char *exemption(const struct milter_context *mc, const struct connection *c,
+			     const struct message *m, const char *rcpt)
 {
 	const char *at = strrchr(rcpt, '@');
 	size_t local_len = at ? (size_t)(at - rcpt) : strlen(rcpt);
@@ -86,8 +74,8 @@ static const char *exemption(const struct connection *c, const struct message *m
 		return "exempt (sender domain, SPF-validated)";
 	if (m->override == OVERRIDE_ALLOW)
 		return "exempt (allowed by the operator)";
-	if (milter.settings->reputation && !m->state_down && m->entity_count > 0 &&
-	    m->prescore <= (double)milter.settings->good_reputation_score)
+	if (mc->settings->reputation && !m->state_down && m->entity_count > 0 &&
+	    m->prescore <= (double)mc->settings->good_reputation_score)
 		return "exempt (good reputation)";
 	return NULL;
 }
@@ -107,22 +95,22 @@ static void retry_text(int64_t retry_in_s, struct greylist_reply *reply)
 }
 
 /* Applies the decision's writes; false when the store failed. */
-static bool store_decision(const struct greylist_decision *d, const char *triplet_key,
-			   const char *origin_key)
+static bool store_decision(const struct milter_context *mc, const struct greylist_decision *d,
+			   const char *triplet_key, const char *origin_key)
 {
 	bool ok = true;
 
 	if (d->write_triplet)
-		ok = store_set(milter.store, triplet_key, d->triplet_value, d->triplet_ttl_s) == 0;
+		ok = store_set(mc->store, triplet_key, d->triplet_value, d->triplet_ttl_s) == 0;
 	if (d->write_origin)
-		ok = store_set(milter.store, origin_key, d->origin_value, d->origin_ttl_s) == 0 && ok;
+		ok = store_set(mc->store, origin_key, d->origin_value, d->origin_ttl_s) == 0 && ok;
 	return ok;
 }
 
-static int keys_for(const struct message *m, const char *rcpt, char *triplet, char *origin,
-		    char *reply)
+static int keys_for(const struct milter_context *mc, const struct message *m, const char *rcpt,
+		    char *triplet, char *origin, char *reply)
 {
-	const char *prefix = store_prefix(milter.store);
+	const char *prefix = store_prefix(mc->store);
 	char t[GREYLIST_TRIPLET_MAX];
 
 	if (greylist_triplet_key(m->origin, m->sender_key, rcpt, t, sizeof(t)) < 0 ||
@@ -139,24 +127,25 @@ static int keys_for(const struct message *m, const char *rcpt, char *triplet, ch
 
 /* Decides the triplet with what is stored, writes what changed; false to
  * defer (reply filled). */
-static bool decide(const struct connection *c, struct message *m, const char *rcpt,
+static bool decide(const struct milter_context *mc, const struct connection *c, struct message *m,
+		   const char *rcpt,
 		   const char *triplet_key, const char *origin_key, const char *triplet,
 		   const char *origin, bool use_whitelist, struct greylist_reply *reply)
 {
-	struct greylist_policy p = policy();
+	struct greylist_policy p = policy(mc);
 	struct greylist_decision d;
 
 	greylist_decide(&p, clock_wall_s(), triplet, origin, use_whitelist, &d);
-	if (!store_decision(&d, triplet_key, origin_key)) {
-		judge_state_down("greylisting (a write)");
+	if (!store_decision(mc, &d, triplet_key, origin_key)) {
+		store_unavailable(mc->store, "greylisting (a write)");
 		if (!greylist_verdict_passes(d.verdict)) {
 			/* a deferral nobody remembers would defer every retry as well */
-			log_result(c, m, rcpt, GREYLIST_RESULT_UNAVAILABLE,
+			log_result(mc, c, m, rcpt, GREYLIST_RESULT_UNAVAILABLE,
 				   "skipped (the triplet could not be stored)", 0);
 			return true;
 		}
 	}
-	log_result(c, m, rcpt, (enum greylist_result)d.verdict, greylist_verdict_name(d.verdict),
+	log_result(mc, c, m, rcpt, (enum greylist_result)d.verdict, greylist_verdict_name(d.verdict),
 		   d.retry_in_s);
 	if (d.verdict == GREYLIST_PASS_RETRY || d.verdict == GREYLIST_PASS_KNOWN)
 		m->delayed_rcpts++;
@@ -166,8 +155,8 @@ static bool decide(const struct connection *c, struct message *m, const char *rc
 	return false;
 }
 
-bool greylist_rcpt(const struct connection *c, struct message *m, const char *rcpt,
-		   struct greylist_reply *reply)
+bool greylist_rcpt(const struct milter_context *mc, const struct connection *c, struct message *m,
+		   const char *rcpt, struct greylist_reply *reply)
 {
 	char triplet[GREYLIST_TRIPLET_MAX + 64], origin[GREYLIST_ORIGIN_MAX + 64];
 	char pair[2 * ADDR_MAX + 80];
@@ -179,17 +168,17 @@ bool greylist_rcpt(const struct connection *c, struct message *m, const char *rc
 		snprintf(m->first_rcpt, sizeof(m->first_rcpt), "%s", rcpt);
 	if (!c->have_client || m->origin[0] == '\0')
 		return true;
-	if ((why = exemption(c, m, rcpt)) != NULL) {
-		log_result(c, m, rcpt, GREYLIST_RESULT_EXEMPT, why, 0);
+	if ((why = exemption(mc, c, m, rcpt)) != NULL) {
+		log_result(mc, c, m, rcpt, GREYLIST_RESULT_EXEMPT, why, 0);
 		return true;
 	}
-	if (keys_for(m, rcpt, triplet, origin, pair) < 0) {
-		log_result(c, m, rcpt, GREYLIST_RESULT_EXEMPT, "exempt (address too long for a key)", 0);
+	if (keys_for(mc, m, rcpt, triplet, origin, pair) < 0) {
+		log_result(mc, c, m, rcpt, GREYLIST_RESULT_EXEMPT, "exempt (address too long for a key)", 0);
 		return true;
 	}
-	if (store_get(milter.store, pair[0] ? 3 : 2, keys, values) < 0) {
-		judge_state_down("greylisting");
-		log_result(c, m, rcpt, GREYLIST_RESULT_UNAVAILABLE, "skipped (state unavailable)", 0);
+	if (store_get(mc->store, pair[0] ? 3 : 2, keys, values) < 0) {
+		store_unavailable(mc->store, "greylisting");
+		log_result(mc, c, m, rcpt, GREYLIST_RESULT_UNAVAILABLE, "skipped (state unavailable)", 0);
 		return true;
 	}
 	if (pair[0] && values[2] != NULL) {
@@ -197,14 +186,14 @@ bool greylist_rcpt(const struct connection *c, struct message *m, const char *rc
 		m->reply_spf = m->reply_spf || m->spf_mailfrom.verdict == SPF_PASS;
 	}
 	if (pair[0] && values[2] != NULL && m->reply_spf) {
-		log_result(c, m, rcpt, GREYLIST_RESULT_TRUSTED_REPLY, "exempt (trusted reply, SPF)", 0);
+		log_result(mc, c, m, rcpt, GREYLIST_RESULT_TRUSTED_REPLY, "exempt (trusted reply, SPF)", 0);
 	} else if (pair[0] && values[2] != NULL) {
 		/* DKIM may still validate the sender at the end of the message */
 		message_list_add(&m->pending, &m->pending_count, &m->pending_cap, rcpt);
-		log_result(c, m, rcpt, GREYLIST_RESULT_TRUSTED_REPLY,
+		log_result(mc, c, m, rcpt, GREYLIST_RESULT_TRUSTED_REPLY,
 			   "held for DKIM (a reply SPF did not validate)", 0);
 	} else {
-		accept = decide(c, m, rcpt, triplet, origin, values[0], values[1], true, reply);
+		accept = decide(mc, c, m, rcpt, triplet, origin, values[0], values[1], true, reply);
 	}
 	free(values[0]);
 	free(values[1]);
@@ -213,8 +202,8 @@ bool greylist_rcpt(const struct connection *c, struct message *m, const char *rc
 }
 
 /* The triplet of rcpt decided at the end: true when deferred. */
-static bool deferred_at_end(const struct connection *c, struct message *m, const char *rcpt,
-			    bool use_whitelist)
+static bool deferred_at_end(const struct milter_context *mc, const struct connection *c,
+			    struct message *m, const char *rcpt, bool use_whitelist)
 {
 	char triplet[GREYLIST_TRIPLET_MAX + 64], origin[GREYLIST_ORIGIN_MAX + 64];
 	char pair[2 * ADDR_MAX + 80];
@@ -223,30 +212,30 @@ static bool deferred_at_end(const struct connection *c, struct message *m, const
 	struct greylist_reply reply;
 	bool deferred;
 
-	if (keys_for(m, rcpt, triplet, origin, pair) < 0)
+	if (keys_for(mc, m, rcpt, triplet, origin, pair) < 0)
 		return false;
-	if (store_get(milter.store, 2, keys, values) < 0) {
-		judge_state_down("greylisting");
+	if (store_get(mc->store, 2, keys, values) < 0) {
+		store_unavailable(mc->store, "greylisting");
 		return false;
 	}
-	deferred = !decide(c, m, rcpt, triplet, origin, values[0], values[1], use_whitelist, &reply);
+	deferred = !decide(mc, c, m, rcpt, triplet, origin, values[0], values[1], use_whitelist, &reply);
 	free(values[0]);
 	free(values[1]);
 	return deferred;
 }
 
-int greylist_for_score(const struct connection *c, struct message *m)
+int greylist_for_score(const struct milter_context *mc, const struct connection *c, struct message *m)
 {
 	if (!c->have_client || m->origin[0] == '\0' || m->first_rcpt[0] == '\0')
 		return 0;
-	return deferred_at_end(c, m, m->first_rcpt, false) ? 1 : 0;
+	return deferred_at_end(mc, c, m, m->first_rcpt, false) ? 1 : 0;
 }
 
-size_t greylist_pending(const struct connection *c, struct message *m)
+size_t greylist_pending(const struct milter_context *mc, const struct connection *c, struct message *m)
 {
 	size_t deferred = 0;
 
 	for (size_t i = 0; i < m->pending_count; i++)
-		deferred += deferred_at_end(c, m, m->pending[i], true);
+		deferred += deferred_at_end(mc, c, m, m->pending[i], true);
 	return deferred;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "milter/message.h"
+#include "milter/milter.h"
 
 struct greylist_reply {
 	char code[4], dsn[8];
@@ -19,18 +20,14 @@ struct greylist_reply {
 
 /* After judge_prepare(). True to accept the recipient; false to defer it
  * with reply. */
-bool greylist_rcpt(const struct connection *c, struct message *m, const char *rcpt,
-		   struct greylist_reply *reply);
+bool greylist_rcpt(const struct milter_context *mc, const struct connection *c, struct message *m,
+		   const char *rcpt, struct greylist_reply *reply);
 /* The message's first triplet, ignoring the automatic whitelist: 1 when
  * it is deferred, 0 when it passes (a retry after the delay). */
-int greylist_for_score(const struct connection *c, struct message *m);
+int greylist_for_score(const struct milter_context *mc, const struct connection *c, struct message *m);
 /* The triplets held back for DKIM, which did not validate the sender:
  * how many of them are deferred. */
-size_t greylist_pending(const struct connection *c, struct message *m);
+size_t greylist_pending(const struct milter_context *mc, const struct connection *c, struct message *m);
 
-/* "reply:EXTERNAL/LOCAL", lowercase: the key of a trusted reply. -1 when
- * it does not fit. */
-int greylist_reply_key(const char *prefix, const char *external, const char *local, char *out,
-		       size_t outlen);
 
 #endif

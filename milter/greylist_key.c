@@ -156,3 +156,16 @@ int greylist_triplet_key(const char *origin, const char *sender, const char *rcp
 	out[used] = '\0';
 	return 0;
 }
+
+int greylist_reply_key(const char *prefix, const char *external, const char *local, char *out,
+		       size_t outlen)
+{
+	size_t skip = strlen(prefix);
+	int n = snprintf(out, outlen, "%sreply:%s/%s", prefix, external, local);
+
+	if (n < 0 || (size_t)n >= outlen)
+		return -1;
+	for (char *p = out + skip; *p; p++)	/* the prefix keeps its case */
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}

@@ -31,4 +31,9 @@ int greylist_origin(const struct ip_addr *client, unsigned prefix_v4, unsigned p
 int greylist_triplet_key(const char *origin, const char *sender, const char *rcpt, char *out,
 			 size_t outlen);
 
+/* "reply:EXTERNAL/LOCAL", lowercase: the key of a trusted reply. -1 when
+ * it does not fit. */
+int greylist_reply_key(const char *prefix, const char *external, const char *local, char *out,
+		       size_t outlen);
+
 #endif

@@ -16,20 +16,9 @@
 #include "milter/rep_flush.h"
 #include "milter/store.h"
 
-static struct log_ratelimit down_log = LOG_RATELIMIT_INIT(60 * 1000);
-
-void judge_state_down(const char *what)
+static int64_t halflife_s(const struct milter_context *mc)
 {
-	if (milter.redis == NULL)
-		return;		/* in memory only a full table fails: the store says so */
-	metric_inc(milter.state_unavailable);
-	log_ratelimited(&down_log, LOG_LEVEL_ERROR, "milter: Redis unavailable: %s skipped, mail "
-			"flows (and so until it is back)", what);
-}
-
-static int64_t halflife_s(void)
-{
-	return milter.settings->reputation_halflife_ms / 1000;
+	return mc->settings->reputation_halflife_ms / 1000;
 }
 
 bool judge_client_blocked(const struct connection *c, const struct message *m)
@@ -66,7 +55,7 @@ static enum rep_override prepared_override(const struct message *m, int64_t now)
 	return found;
 }
 
-static void read_reputation(struct message *m, int64_t now)
+static void read_reputation(const struct milter_context *mc, struct message *m, int64_t now)
 {
 	const char *keys[3];
 	char key_text[3][REP_KEY_MAX];
@@ -75,13 +64,13 @@ static void read_reputation(struct message *m, int64_t now)
 	struct score_result r;
 
 	for (size_t i = 0; i < m->entity_count; i++) {
-		rep_key(store_prefix(milter.store), m->entities[i].type, m->entity_names[i],
+		rep_key(store_prefix(mc->store), m->entities[i].type, m->entity_names[i],
 			key_text[i], sizeof(key_text[i]));
 		keys[i] = key_text[i];
 	}
-	if (store_rep_read(milter.store, m->entity_count, keys, now, halflife_s(), counters) < 0) {
+	if (store_rep_read(mc->store, m->entity_count, keys, now, halflife_s(mc), counters) < 0) {
 		m->state_down = true;
-		judge_state_down("reputation");
+		store_unavailable(mc->store, "reputation");
 		memset(counters, 0, sizeof(counters));
 	}
 	for (size_t i = 0; i < m->entity_count; i++) {
@@ -92,9 +81,9 @@ static void read_reputation(struct message *m, int64_t now)
 	m->prescore = r.score;
 }
 
-void judge_prepare(const struct connection *c, struct message *m)
+void judge_prepare(const struct milter_context *mc, const struct connection *c, struct message *m)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 	const char *spf_domain = NULL;
 	struct cidr net;
 	char text[CIDR_TEXT_MAX];
@@ -103,7 +92,7 @@ void judge_prepare(const struct connection *c, struct message *m)
 	if (m->prepared)
 		return;
 	m->prepared = true;
-	verify_run_spf(c, m);
+	verify_run_spf(mc, c, m);
 	if (m->spf_mailfrom.verdict == SPF_PASS && m->spf_mailfrom.domain[0] != '\0')
 		spf_domain = m->spf_mailfrom.domain;
 	greylist_normalize_sender(m->mail_from, strlen(m->mail_from), m->sender_key,
@@ -121,7 +110,7 @@ void judge_prepare(const struct connection *c, struct message *m)
 	if (spf_domain != NULL)
 		add_entity(m, REP_SPF_DOMAIN, spf_domain);
 	m->override = prepared_override(m, now);
-	read_reputation(m, now);
+	read_reputation(mc, m, now);
 }
 
 /* --- the end of the message --------------------------------------------------------- */
@@ -189,19 +178,20 @@ static void build_input(const struct message *m, const struct verify_outcome *o,
 	in->trusted_reply = trusted_reply;
 }
 
-static void read_dkim(const struct dkim_domains *dkim, int64_t now, struct rep_counters counters_r[])
+static void read_dkim(const struct milter_context *mc, const struct dkim_domains *dkim, int64_t now,
+		      struct rep_counters counters_r[])
 {
 	char key_text[REP_TRACE_DKIM_MAX][REP_KEY_MAX];
 	const char *keys[REP_TRACE_DKIM_MAX];
 
 	for (size_t i = 0; i < dkim->count; i++) {
-		rep_key(store_prefix(milter.store), REP_DKIM_DOMAIN, dkim->names[i], key_text[i],
+		rep_key(store_prefix(mc->store), REP_DKIM_DOMAIN, dkim->names[i], key_text[i],
 			sizeof(key_text[i]));
 		keys[i] = key_text[i];
 	}
 	if (dkim->count > 0 &&
-	    store_rep_read(milter.store, dkim->count, keys, now, halflife_s(), counters_r) < 0) {
-		judge_state_down("reputation");
+	    store_rep_read(mc->store, dkim->count, keys, now, halflife_s(mc), counters_r) < 0) {
+		store_unavailable(mc->store, "reputation");
 		memset(counters_r, 0, dkim->count * sizeof(*counters_r));
 	}
 }
@@ -217,14 +207,15 @@ static enum rep_override dkim_override(const struct message *m, const struct dki
 }
 
 /* The score's action, unless an earlier check decided already. */
-static void apply_score(const struct connection *c, struct message *m, struct verify_outcome *o)
+static void apply_score(const struct milter_context *mc, const struct connection *c,
+			struct message *m, struct verify_outcome *o)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 	const struct score_thresholds t = { s->spam_header_score, s->greylist_score, s->reject_score };
 
 	o->score_action = score_action(o->score.score, &t);
 	if (o->score_action == SCORE_GREYLIST &&
-	    (!s->greylisting || m->delayed_rcpts > 0 || greylist_for_score(c, m) == 0))
+	    (!s->greylisting || m->delayed_rcpts > 0 || greylist_for_score(mc, c, m) == 0))
 		o->score_action = SCORE_HEADERS;	/* it retried once: it gets the headers */
 	switch (o->score_action) {
 	case SCORE_REJECT:
@@ -242,12 +233,12 @@ static void apply_score(const struct connection *c, struct message *m, struct ve
 	case SCORE_ACCEPT:
 		break;
 	}
-	metric_inc(milter.score_actions[o->score_action]);
+	metric_inc(mc->score_actions[o->score_action]);
 }
 
 /* What the message teaches its entities: Redis now, the database later. */
-static void count(const struct message *m, const struct verify_outcome *o,
-		  const struct dkim_domains *dkim)
+static void count(const struct milter_context *mc, const struct message *m,
+		  const struct verify_outcome *o, const struct dkim_domains *dkim)
 {
 	struct rep_delta d = { 0 };
 	char key_text[3 + REP_TRACE_DKIM_MAX][REP_KEY_MAX];
@@ -273,17 +264,17 @@ static void count(const struct message *m, const struct verify_outcome *o,
 		names[n] = dkim->names[i];
 	}
 	for (size_t i = 0; i < n; i++) {
-		rep_key(store_prefix(milter.store), types[i], names[i], key_text[i], sizeof(key_text[i]));
+		rep_key(store_prefix(mc->store), types[i], names[i], key_text[i], sizeof(key_text[i]));
 		keys[i] = key_text[i];
-		rep_flush_count(milter.rep_flush, types[i], names[i], &d);
+		rep_flush_count(mc->rep_flush, types[i], names[i], &d);
 	}
-	if (n > 0 && store_rep_add(milter.store, n, keys, &d, clock_wall_s(), halflife_s(),
-				   milter.settings->reputation_lifetime_ms / 1000) < 0)
-		judge_state_down("reputation counting");
+	if (n > 0 && store_rep_add(mc->store, n, keys, &d, clock_wall_s(), halflife_s(mc),
+				   mc->settings->reputation_lifetime_ms / 1000) < 0)
+		store_unavailable(mc->store, "reputation counting");
 }
 
-static void trace(const struct message *m, const struct dkim_domains *dkim,
-		  struct verify_outcome *o)
+static void trace(const struct milter_context *mc, const struct message *m,
+		  const struct dkim_domains *dkim, struct verify_outcome *o)
 {
 	struct rep_trace t = { .judged_bad = o->spam };
 	unsigned char id[REP_TRACE_ID_LEN / 2];
@@ -301,24 +292,25 @@ static void trace(const struct message *m, const struct dkim_domains *dkim,
 		memcpy(t.dkim[t.dkim_count++], dkim->names[i], sizeof(t.dkim[0]));
 	/* signed with the first secret, or no trace at all: mailadm learn
 	 * believes only what carries our mac */
-	if (milter.trace_keys.count == 0 ||
-	    rep_trace_format_signed(&t, milter.trace_keys.items[0], o->trace, sizeof(o->trace)) < 0)
+	if (mc->trace_keys.count == 0 ||
+	    rep_trace_format_signed(&t, mc->trace_keys.items[0], o->trace, sizeof(o->trace)) < 0)
 		o->trace[0] = '\0';
 }
 
-void judge_message(const struct connection *c, struct message *m, struct verify_outcome *o)
+void judge_message(const struct milter_context *mc, const struct connection *c, struct message *m,
+		   struct verify_outcome *o)
 {
 	struct dkim_domains dkim;
 	struct rep_counters dkim_counters[REP_TRACE_DKIM_MAX];
 	struct score_input in;
 	bool trusted;
 
-	if (!milter.settings->reputation || milter.store == NULL || !o->checked || !c->have_client)
+	if (!mc->settings->reputation || mc->store == NULL || !o->checked || !c->have_client)
 		return;
-	judge_prepare(c, m);
+	judge_prepare(mc, c, m);
 	valid_dkim_domains(o, &dkim);
 	trusted = reply_validated(m, &dkim);
-	read_dkim(&dkim, clock_wall_s(), dkim_counters);
+	read_dkim(mc, &dkim, clock_wall_s(), dkim_counters);
 	build_input(m, o, dkim_counters, dkim.count, trusted, &in);
 	score_compute(&in, &o->score);
 	o->scored = true;
@@ -329,13 +321,13 @@ void judge_message(const struct connection *c, struct message *m, struct verify_
 			verify_decide(o, VERIFY_REJECT, "550", "5.7.1", "blocked by the operator", "%s",
 				      "Message refused by local policy");
 		else if (override == OVERRIDE_NONE)
-			apply_score(c, m, o);
+			apply_score(mc, c, m, o);
 	}
-	if (o->action == VERIFY_ACCEPT && !trusted && greylist_pending(c, m) > 0)
+	if (o->action == VERIFY_ACCEPT && !trusted && greylist_pending(mc, c, m) > 0)
 		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.7.1", "greylisted (unvalidated reply)",
 			      "Greylisted: please try again in %lld seconds",
-			      (long long)(milter.settings->greylist_delay_ms / 1000));
-	count(m, o, &dkim);
+			      (long long)(mc->settings->greylist_delay_ms / 1000));
+	count(mc, m, o, &dkim);
 	if (o->action == VERIFY_ACCEPT || o->action == VERIFY_QUARANTINE)
-		trace(m, &dkim, o);
+		trace(mc, m, &dkim, o);
 }

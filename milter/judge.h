@@ -17,12 +17,10 @@
 bool judge_client_blocked(const struct connection *c, const struct message *m);
 /* At the first recipient, once: SPF, the greylisting origin and sender,
  * the entities' reputation and overrides, the score before the message. */
-void judge_prepare(const struct connection *c, struct message *m);
+void judge_prepare(const struct milter_context *mc, const struct connection *c, struct message *m);
 /* At the end, after verify_message(): the score and its action (which may
  * refuse or defer the message), the counters, the trace for learning. */
-void judge_message(const struct connection *c, struct message *m, struct verify_outcome *o);
-
-/* The store did not answer: counted, and logged once a minute. */
-void judge_state_down(const char *what);
+void judge_message(const struct milter_context *mc, const struct connection *c, struct message *m,
+		   struct verify_outcome *o);
 
 #endif

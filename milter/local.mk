@@ -9,10 +9,12 @@
 sbin_PROGRAMS += milter/limristem-milter
 milter_limristem_milter_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
 milter_limristem_milter_SOURCES = \
-	milter/callbacks.c \
 	milter/dns_glue.c milter/dns_glue.h \
+	milter/filter.c milter/filter.h \
+	milter/finish.c milter/finish.h \
 	milter/forward.c milter/forward.h \
 	milter/greylist.c milter/greylist.h \
+	milter/inbound.c milter/inbound.h \
 	milter/judge.c milter/judge.h \
 	milter/main.c \
 	milter/message.c milter/message.h \
@@ -25,7 +27,8 @@ milter_limristem_milter_SOURCES = \
 	milter/tables.c milter/tables.h \
 	milter/trusted.c milter/trusted.h \
 	milter/verify.c milter/verify.h
-milter_limristem_milter_LDADD = milter/libmilterrules.a $(MAILAUTH_LIBS) $(MILTER_LIBS) \
+# libmilter is not linked: its header only gives the protocol's codes
+milter_limristem_milter_LDADD = milter/libmilterengine.a milter/libmilterrules.a $(MAILAUTH_LIBS) \
 	$(COMMON_LIBS)
 dist_man_MANS += milter/limristem-milter.8
 
@@ -44,6 +47,7 @@ tests_unit_test_greylist_LDADD = $(MILTER_RULES_LDADD)
 tests_unit_test_header_edit_LDADD = $(MILTER_RULES_LDADD)
 # the in-memory state (milter/store.c) used when there is no Redis
 tests_unit_test_store_SOURCES = tests/unit/test_store.c milter/store.c
+tests_unit_test_store_LDADD = milter/libmilterengine.a $(LDADD)
 FUZZ_TARGETS += tests/fuzz/fuzz_greylist_sender tests/fuzz/fuzz_header_edit
 if ENABLE_FUZZING
 tests_fuzz_fuzz_greylist_sender_LDFLAGS = -fsanitize=fuzzer
@@ -52,13 +56,16 @@ tests_fuzz_fuzz_header_edit_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_header_edit_LDADD = $(MILTER_RULES_LDADD)
 endif
 
-# The milter protocol (pure: packets parsed and encoded, one connection's
-# state machine), with unit tables and fuzz targets; the engine that
-# speaks it on libevent is built on it.
+# The milter protocol's engine: packets parsed and encoded and one
+# connection's state machine (pure, with unit tables and fuzz targets),
+# the event loops on libevent, and the fibers in which checks wait for DNS
+# and Redis.
 noinst_LIBRARIES += milter/libmilterengine.a
 milter_libmilterengine_a_SOURCES = milter/packet.c milter/packet.h \
 	milter/session.c milter/session.h \
-	milter/engine.c milter/engine.h
+	milter/engine.c milter/engine.h \
+	milter/fiber.c milter/fiber.h \
+	milter/wait.c milter/wait.h
 MILTER_PROTO_LDADD = milter/libmilterengine.a $(LDADD)
 UNIT_TESTS += tests/unit/test_milter_packet tests/unit/test_milter_session \
 	tests/unit/test_milter_engine

@@ -2,14 +2,15 @@
  * main.c - limristem-milter: SPF, DKIM, DMARC and ARC for Postfix's
  * smtpd_milters, in one pass over each message.
  *
- * Wires things up and nothing more: configuration, the milter socket (as
- * root, with its mode and owner), privilege drop, the resolver, metrics,
- * then libmilter's loop (one thread per connection; it stops on SIGTERM,
- * SIGINT or SIGHUP and lets connections finish).
+ * Wires things up and nothing more: configuration, the milter sockets (as
+ * root, with their mode and owner), privilege drop, the resolver, the
+ * state store, metrics, then the engine (engine.h): a few event loops,
+ * each with its own resolver, Redis client and fibers (filter.h), until
+ * SIGTERM or SIGINT; SIGHUP reloads the tables (keys, forwarded
+ * addresses, exemptions, overrides).
  */
 #include "autoconfig.h"
 
-#include <libmilter/mfapi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,14 @@
 #include "common/log.h"
 #include "common/metrics_http.h"
 #include "common/redis.h"
+#include "common/redis_async.h"
 #include "common/rep_trace.h"
 #include "common/writeback.h"
+#include "common/xalloc.h"
 #include "milter/dns_glue.h"
+#include "milter/engine.h"
+#include "milter/fiber.h"
+#include "milter/filter.h"
 #include "milter/milter.h"
 #include "milter/rep_flush.h"
 #include "milter/score.h"
@@ -31,7 +37,7 @@
 
 #define PROGRAM "limristem-milter"
 
-struct milter_globals milter;
+static struct milter_context milter;
 
 static void init_metrics(struct metrics *m)
 {
@@ -96,46 +102,16 @@ static void init_metrics(struct metrics *m)
 							  "inbound messages by the action of their score "
 							  "(reject includes operator blocks)");
 	}
-	milter.state_unavailable = metrics_counter(m, "milter_state_unavailable_total", NULL,
-						   "greylisting or reputation steps skipped: Redis "
-						   "did not answer");
 	milter.trusted_recorded = metrics_counter(m, "milter_trusted_replies_recorded_total", NULL,
 						  "external recipients of our users recorded as "
 						  "trusted correspondents");
+	milter.internal_errors = metrics_counter(m, "milter_internal_errors_total", NULL,
+						 "messages answered internal_error_action for a fault of "
+						 "the filter itself");
 	dns_glue_metrics(m);
 	milter.latency = metrics_histogram(m, "milter_message_seconds", NULL,
 					   "time from MAIL FROM to the answer at the end of the message",
 					   metrics_latency_buckets, metrics_latency_bucket_count);
-}
-
-/* libmilter's socket spec, and the path of a unix socket ("" for TCP). */
-static int socket_spec(const struct endpoint *ep, char *spec, size_t speclen)
-{
-	int n = ep->kind == ENDPOINT_UNIX ? snprintf(spec, speclen, "unix:%s", ep->path)
-		: snprintf(spec, speclen, "inet%s:%u@%s", strchr(ep->host, ':') ? "6" : "",
-			   ep->port, ep->host);
-
-	return n < 0 || (size_t)n >= speclen ? -1 : 0;
-}
-
-static int set_socket_access(const struct milter_section *s, const struct endpoint *ep, char *err,
-			     size_t errlen)
-{
-	const char *owner = s->daemon.socket_owner, *group = s->daemon.socket_group;
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
-
-	if (ep->kind != ENDPOINT_UNIX)
-		return 0;
-	if (daemon_lookup_ids(owner, group, &uid, &gid, err, errlen) < 0)
-		return -1;
-	if (chmod(ep->path, s->daemon.socket_mode) < 0 ||
-	    ((owner[0] || group[0]) &&
-	     chown(ep->path, owner[0] ? uid : (uid_t)-1, group[0] ? gid : (gid_t)-1) < 0)) {
-		snprintf(err, errlen, "%s: cannot set owner and mode", ep->path);
-		return -1;
-	}
-	return 0;
 }
 
 /* The secrets that sign reputation traces (the first one signs): needed
@@ -190,29 +166,28 @@ static int open_state(const struct milter_settings *settings, struct metrics *m,
 	return 0;
 }
 
-static int start(const struct milter_settings *settings, struct metrics_http **http_r,
-		 struct metrics *m, int *pid_fd, char *err, size_t errlen)
+/* Every listen endpoint, made as root (a unix socket with its mode and
+ * owner) and handed to the engine. */
+static int listen_all(const struct milter_section *s, struct milter_engine *engine, char *err,
+		      size_t errlen)
+{
+	for (size_t i = 0; i < s->daemon.listen.count; i++) {
+		int fd = daemon_listen(&s->daemon.listen.items[i], s->daemon.socket_mode,
+				       s->daemon.socket_owner, s->daemon.socket_group, err, errlen);
+
+		if (fd < 0 || milter_engine_add_listener(engine, fd) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int start(const struct milter_settings *settings, struct milter_engine *engine,
+		 struct metrics_http **http_r, struct metrics *m, int *pid_fd, char *err,
+		 size_t errlen)
 {
 	const struct milter_section *s = &settings->milter;
-	const struct endpoint *ep = &s->daemon.listen.items[0];
-	char spec[ENDPOINT_PATH_MAX + 16];
-	mode_t old_mask;
-	int rc;
 
-	if (socket_spec(ep, spec, sizeof(spec)) < 0 || smfi_setconn(spec) == MI_FAILURE ||
-	    smfi_settimeout((int)(s->timeout_ms / 1000)) == MI_FAILURE ||
-	    smfi_register(milter_description) == MI_FAILURE) {
-		snprintf(err, errlen, "cannot set up libmilter for %s", spec);
-		return -1;
-	}
-	old_mask = umask(0177);	/* nobody can connect before the chmod */
-	rc = smfi_opensocket(true);
-	umask(old_mask);
-	if (rc == MI_FAILURE) {
-		snprintf(err, errlen, "cannot listen on %s", spec);
-		return -1;
-	}
-	if (set_socket_access(s, ep, err, errlen) < 0)
+	if (listen_all(s, engine, err, errlen) < 0)
 		return -1;
 	if (s->daemon.pid_file[0] && (*pid_fd = daemon_pidfile_create(s->daemon.pid_file, err, errlen)) < 0)
 		return -1;
@@ -237,13 +212,88 @@ static int start(const struct milter_settings *settings, struct metrics_http **h
 	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL ||
 	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
 	    (milter.dmarc = dmarc_checker_new(err, errlen)) == NULL ||
-	    (milter.spf = spf_checker_new(spf_lookup_dns, milter.dns, milter.authserv_id, err,
+	    (milter.spf = spf_checker_new(dns_glue_spf, milter.dns, milter.authserv_id, err,
 					  errlen)) == NULL)
 		return -1;
 	if (s->daemon.metrics_listen.kind != ENDPOINT_NONE &&
 	    (*http_r = metrics_http_start(m, &s->daemon.metrics_listen, err, errlen)) == NULL)
 		return -1;
 	return 0;
+}
+
+/* --- the event loops ------------------------------------------------------------------ */
+
+struct loops_arg {
+	const struct milter_settings *settings;
+	struct milter_engine *engine;
+};
+
+static void loop_teardown(void *arg)
+{
+	struct filter_loop *fl = arg;
+
+	redis_async_free(&fl->wait.redis);
+	dns_free(&fl->wait.dns);
+	fiber_pool_free(&fl->fibers);
+	free(fl);
+}
+
+/* Each loop's own resolver (answers come back to the loop that asked)
+ * and Redis client. */
+static void *loop_setup(struct event_base *base, size_t index, void *arg)
+{
+	struct loops_arg *a = arg;
+	struct filter_loop *fl = xcalloc(1, sizeof(*fl));
+	char err[CONFIG_ERROR_MAX];
+
+	fl->mc = &milter;
+	fl->engine = a->engine;
+	fl->wait.base = base;
+	fl->fibers = fiber_pool_new(64);
+	if ((fl->wait.dns = dns_new(&a->settings->common.dns, err, sizeof(err))) == NULL ||
+	    dns_attach(fl->wait.dns, base) < 0) {
+		log_error("milter: event loop %zu: resolver: %s", index, err);
+		loop_teardown(fl);
+		return NULL;
+	}
+	if (milter.redis != NULL &&
+	    (fl->wait.redis = redis_async_new(base, &a->settings->common.redis, err,
+					      sizeof(err))) == NULL) {
+		log_error("milter: event loop %zu: Redis: %s", index, err);
+		loop_teardown(fl);
+		return NULL;
+	}
+	return fl;
+}
+
+static void loop_enter(void *arg)
+{
+	struct filter_loop *fl = arg;
+
+	wait_loop_set(&fl->wait);
+}
+
+static void reload(void *arg)
+{
+	log_notice("milter: SIGHUP: reloading the tables");
+	tables_reload();
+}
+
+static struct milter_engine *make_engine(const struct milter_settings *settings,
+					 struct loops_arg *loops)
+{
+	const struct milter_section *s = &settings->milter;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct milter_engine_limits limits = {
+		.loops = s->event_loops > 0 ? (size_t)s->event_loops : cpus > 0 ? (size_t)cpus : 1,
+		.max_connections = (size_t)s->max_connections,
+		.idle_timeout_ms = s->timeout_ms,
+		.shutdown_timeout_ms = s->daemon.shutdown_timeout_ms,
+		.memory_max = (size_t)s->memory_max,
+	};
+	struct milter_loop_hooks hooks = { loop_setup, loop_enter, loop_teardown, loops };
+
+	return milter_engine_new(&limits, &milter_filter, &hooks);
 }
 
 static void set_authserv_id(const struct milter_section *s)
@@ -262,6 +312,8 @@ int main(int argc, char **argv)
 	struct daemon_cli cli;
 	struct metrics *metrics = NULL;
 	struct metrics_http *http = NULL;
+	struct milter_engine *engine = NULL;
+	struct loops_arg loops = { &settings, NULL };
 	char err[CONFIG_ERROR_MAX];
 	int status = 0, pid_fd = -1;
 
@@ -286,16 +338,22 @@ int main(int argc, char **argv)
 	set_authserv_id(&settings.milter);
 	metrics = metrics_new();
 	init_metrics(metrics);
-	if (start(&settings, &http, metrics, &pid_fd, err, sizeof(err)) < 0) {
+	engine = loops.engine = make_engine(&settings, &loops);
+	if (start(&settings, engine, &http, metrics, &pid_fd, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		status = 1;
 	} else {
 		log_notice("started: authserv-id %s", milter.authserv_id);
-		status = smfi_main() == MI_SUCCESS ? 0 : 1;
+		if (milter_engine_run(engine, reload, NULL, err, sizeof(err)) < 0) {
+			log_error("%s", err);
+			status = 1;
+		}
 		log_notice("stopped");
 	}
-	if (settings.milter.daemon.listen.items[0].kind == ENDPOINT_UNIX)
-		unlink(settings.milter.daemon.listen.items[0].path);
+	milter_engine_free(&engine);
+	for (size_t i = 0; i < settings.milter.daemon.listen.count; i++)
+		if (settings.milter.daemon.listen.items[i].kind == ENDPOINT_UNIX)
+			unlink(settings.milter.daemon.listen.items[i].path);
 	metrics_http_stop(&http);
 	tables_stop();
 	rep_flush_free(&milter.rep_flush);

@@ -3,8 +3,8 @@
  * message in it: the client, the envelope, every header field as received,
  * and the checks' state while the message streams by.
  *
- * Owned by one libmilter thread at a time (libmilter runs a connection's
- * callbacks in order), so nothing here is locked.
+ * Owned by the event loop of its connection (and, while a check runs, by
+ * that check's fiber on the same thread), so nothing here is locked.
  */
 #ifndef LIMRISTEM_MILTER_MESSAGE_H
 #define LIMRISTEM_MILTER_MESSAGE_H
@@ -21,6 +21,7 @@
 #include "mailauth/dkim_verify.h"
 #include "mailauth/from_header.h"
 #include "mailauth/spf.h"
+#include "milter/dns_glue.h"
 #include "milter/greylist_key.h"
 #include "milter/header_edit.h"
 #include "milter/score.h"
@@ -58,6 +59,7 @@ struct message {
 	bool edits_planned;
 	struct header_plan edits;	/* fields to delete (header_edit.h), per headers[] */
 
+	struct dns_budget budget;	/* the DKIM, ARC and DMARC lookups' */
 	struct arc_verify *arc;
 	bool arc_wants_body;
 	struct dkim_verify *dkim;

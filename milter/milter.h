@@ -1,5 +1,9 @@
 /*
- * milter.h - limristem-milter's settings and the pieces main.c wires.
+ * milter.h - limristem-milter's settings, and the context every check of
+ * the daemon is given (struct milter_context): the settings, the shared
+ * checkers, the state store and the metrics, built once by main.c and
+ * read-only afterwards, so that the decision code reads no global and a
+ * unit test can give it a context of its own.
  */
 #ifndef LIMRISTEM_MILTER_MILTER_H
 #define LIMRISTEM_MILTER_MILTER_H
@@ -18,7 +22,7 @@
 #include "mailauth/dmarc.h"
 #include "mailauth/spf.h"
 
-enum milter_error_action { MILTER_TEMPFAIL, MILTER_ACCEPT };
+enum milter_error_action { MILTER_ERROR_TEMPFAIL, MILTER_ERROR_ACCEPT };
 enum milter_dmarc_action { MILTER_DMARC_REJECT, MILTER_DMARC_QUARANTINE, MILTER_DMARC_NONE };
 enum milter_fail_action { MILTER_FAIL_NONE, MILTER_FAIL_REJECT };
 enum milter_unauthorized_action { MILTER_UNAUTHORIZED_REJECT, MILTER_UNAUTHORIZED_UNSIGNED };
@@ -36,7 +40,10 @@ struct milter_section {
 	bool refuse_bad_from;		/* no From, several From, several mailboxes */
 	int internal_error_action;	/* enum milter_error_action */
 	long long min_rsa_bits;
-	long long timeout_ms;		/* libmilter's MTA read/write timeout */
+	long long timeout_ms;		/* the MTA's silence before a connection is closed */
+	long long event_loops;		/* 0: one per CPU */
+	long long max_connections;	/* MTA connections over all loops */
+	long long memory_max;		/* bytes buffered over all connections */
 	long long dns_budget_ms;	/* a message's DKIM, ARC and DMARC lookups, together */
 
 	/* outbound: DKIM signing */
@@ -88,7 +95,6 @@ struct milter_settings {
 
 extern const struct config_section milter_config_sections[];
 
-/* What every connection shares; read-only once the filter runs. */
 /* What greylisting did with a recipient (metrics and logs). */
 enum greylist_result {
 	GREYLIST_RESULT_DEFERRED, GREYLIST_RESULT_DEFERRED_EARLY, GREYLIST_RESULT_PASSED_RETRY,
@@ -97,10 +103,11 @@ enum greylist_result {
 };
 #define GREYLIST_RESULTS (GREYLIST_RESULT_UNAVAILABLE + 1)
 
-struct milter_globals {
+/* What every check is given; read-only once mail flows. */
+struct milter_context {
 	const struct milter_section *settings;
 	char authserv_id[256];
-	struct dns *dns;
+	struct dns *dns;		/* blocking; each event loop has its own asynchronous one */
 	struct dkim_verify_lib *dkim_lib;
 	struct spf_checker *spf;
 	struct dmarc_checker *dmarc;
@@ -114,6 +121,7 @@ struct milter_globals {
 	struct metric *removed_fields[3];	/* forged A-R, forged AAR, foreign verdicts */
 	struct metric *signed_messages, *unsigned_messages, *sealed_messages, *unsealed_messages;
 	struct metric *latency;
+	struct metric *internal_errors;
 
 	/* greylisting and reputation */
 	struct redis *redis;		/* NULL: state in memory */
@@ -122,14 +130,8 @@ struct milter_globals {
 	struct rep_flush *rep_flush;
 	struct metric *greylist[GREYLIST_RESULTS];	/* by enum greylist_result */
 	struct metric *score_actions[4];	/* by enum score_action */
-	struct metric *state_unavailable;
 	struct metric *trusted_recorded;
 	struct secret_list trace_keys;	/* learning.secrets_file; the first signs traces */
 };
-
-extern struct milter_globals milter;
-
-/* callbacks.c: libmilter's table. */
-extern struct smfiDesc milter_description;
 
 #endif

@@ -59,9 +59,10 @@ static void unsigned_because(struct verify_outcome *o, const char *fmt, ...)
 
 /* The decision for outbound mail: the domain whose keys sign it, or NULL
  * with o saying why (refused, tempfailed, or sent unsigned). */
-static const struct signing_domain *plan(const struct message *m, struct verify_outcome *o)
+static const struct signing_domain *plan(const struct milter_context *mc, const struct message *m,
+					struct verify_outcome *o)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 	const struct signing_domain *sd;
 
 	memset(o, 0, sizeof(*o));
@@ -71,7 +72,7 @@ static const struct signing_domain *plan(const struct message *m, struct verify_
 			      "Message refused: too many header fields");
 		return NULL;
 	}
-	if (!verify_check_from(m, o) || o->from_status != FROM_OK)
+	if (!verify_check_from(mc, m, o) || o->from_status != FROM_OK)
 		return NULL;	/* refused, or (refuse_bad_from off) unsigned with the reason */
 	if (m->auth_user[0] != '\0' && !outbound_may_send_as(m->auth_user, o->from_domain)) {
 		if (s->unauthorized_sender_action == MILTER_UNAUTHORIZED_REJECT)
@@ -100,9 +101,9 @@ static const struct signing_domain *plan(const struct message *m, struct verify_
 	return sd;
 }
 
-void outbound_begin(struct message *m)
+void outbound_begin(const struct milter_context *mc, struct message *m)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 	struct dkim_sign_key keys[DKIM_SIGN_MAX_KEYS];
 	struct dkim_sign_options options = {
 		.keys = keys,
@@ -111,7 +112,7 @@ void outbound_begin(struct message *m)
 		.header_count = s->signed_headers.count,
 	};
 	struct verify_outcome o;
-	const struct signing_domain *sd = plan(m, &o);
+	const struct signing_domain *sd = plan(mc, m, &o);
 	char err[256];
 
 	if (sd == NULL)
@@ -136,10 +137,10 @@ void outbound_body(struct message *m, const void *data, size_t len)
 		dkim_sign_body(m->signer, data, len);
 }
 
-void outbound_end(struct message *m, struct verify_outcome *o,
+void outbound_end(const struct milter_context *mc, struct message *m, struct verify_outcome *o,
 		  const char *values_r[DKIM_SIGN_MAX_KEYS], size_t *count_r)
 {
-	const struct signing_domain *sd = plan(m, o);
+	const struct signing_domain *sd = plan(mc, m, o);
 	const char *why = "the signer could not be set up";
 
 	*count_r = 0;

@@ -22,11 +22,11 @@
 
 /* At the end of the header block: starts the signer when the message is
  * to be signed (the decision is made again, the same way, at the end). */
-void outbound_begin(struct message *m);
+void outbound_begin(const struct milter_context *mc, struct message *m);
 void outbound_body(struct message *m, const void *data, size_t len);
 /* At the end of the message: decides (o), and when it signs, fills
  * values_r with the DKIM-Signature values (valid until message_free()). */
-void outbound_end(struct message *m, struct verify_outcome *o,
+void outbound_end(const struct milter_context *mc, struct message *m, struct verify_outcome *o,
 		  const char *values_r[DKIM_SIGN_MAX_KEYS], size_t *count_r);
 
 /* Whether the login auth_user may send mail From domain. */

@@ -20,8 +20,8 @@ static const char *dmarc_disposition(const struct verify_outcome *o)
 	return o->action == VERIFY_REJECT ? "reject" : "quarantine";
 }
 
-int verify_authres(const struct connection *conn, const struct verify_outcome *o, char *out,
-		   size_t outlen)
+int verify_authres(const struct milter_context *mc, const struct connection *conn,
+		   const struct verify_outcome *o, char *out, size_t outlen)
 {
 	struct authres_result r[AUTHRES_MAX_RESULTS];
 	size_t n = 0;
@@ -54,7 +54,7 @@ int verify_authres(const struct connection *conn, const struct verify_outcome *o
 		.result = o->arc.status == ARC_STATUS_PASS ? "pass"
 			  : o->arc.status == ARC_STATUS_FAIL ? "fail" : "none",
 		.arc = { conn->client_text, o->arc.status == ARC_STATUS_PASS ? o->arc.oldest_pass : 0 } };
-	if (authres_build(milter.authserv_id, r, n, "\n\t", out, outlen, &why) == 0)
+	if (authres_build(mc->authserv_id, r, n, "\n\t", out, outlen, &why) == 0)
 		return 0;
 	log_error("milter: cannot write Authentication-Results: %s", why);
 	return -1;

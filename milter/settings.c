@@ -57,6 +57,17 @@ static const struct config_option milter_options[] = {
 	{ .name = "timeout", .type = CONFIG_DURATION, .offset = S(timeout_ms),
 	  .default_value = "\"7200s\"", .min = 1000, .max = 86400 * 1000LL,
 	  .help = "how long to wait for Postfix between milter commands" },
+	{ .name = "event_loops", .type = CONFIG_INT, .offset = S(event_loops),
+	  .default_value = "0", .min = 0, .max = 256,
+	  .help = "event loops (threads) serving Postfix's connections; 0 for one per CPU" },
+	{ .name = "max_connections", .type = CONFIG_INT, .offset = S(max_connections),
+	  .default_value = "1000", .min = 1, .max = 100000,
+	  .help = "Postfix connections served at once (each smtpd process holds one); more are "
+		  "closed, and Postfix applies milter_default_action" },
+	{ .name = "memory_max", .type = CONFIG_SIZE, .offset = S(memory_max),
+	  .default_value = "\"256M\"", .min = 1 << 20, .max = 1LL << 40,
+	  .help = "bytes of messages' header fields and input held at once; past it new "
+		  "messages get 451 4.3.2 until memory is freed" },
 	{ .name = "signing_keys", .type = CONFIG_STRING_LIST, .offset = S(signing_keys),
 	  .default_value = "[]",
 	  .help = "without a database: \"DOMAIN SELECTOR KEYFILE\" for every key that signs "
@@ -180,8 +191,6 @@ static const char *check_section(const void *settings)
 {
 	const struct milter_section *s = settings;
 
-	if (s->daemon.listen.count != 1)
-		return "listen: libmilter serves exactly one socket";
 	if (s->arc_seal_domain[0] != '\0' && (s->arc_seal_selector[0] == '\0' || s->arc_seal_key[0] == '\0'))
 		return "arc_seal_domain: needs arc_seal_selector and arc_seal_key";
 	for (size_t i = 0; i < s->greylist_exempt_senders.count; i++) {

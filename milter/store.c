@@ -11,6 +11,10 @@
  * insertion costs O(log n). A table full of live
  * entries refuses new keys: counted, logged, and the caller lets the
  * mail through.
+ *
+ * In Redis: every command through wait_redis(), so that a check running
+ * in a fiber on an event loop waits for Redis without holding the loop
+ * (elsewhere, the pool answers).
  */
 #include "autoconfig.h"
 
@@ -26,6 +30,7 @@
 #include "common/redis.h"
 #include "common/xalloc.h"
 #include "milter/store.h"
+#include "milter/wait.h"
 
 #define BUCKETS_MIN 1024
 #define EVICT_EACH 4			/* expired entries dropped by every insertion */
@@ -49,6 +54,8 @@ struct store {
 	size_t count, max;
 	struct metric *full;		/* keys refused: the table was full */
 	struct log_ratelimit full_log;
+	struct metric *unavailable;	/* steps skipped: Redis did not answer */
+	struct log_ratelimit down_log;
 };
 
 struct store *store_new(struct redis *redis, size_t memory_max, struct metrics *metrics)
@@ -70,6 +77,11 @@ struct store *store_new(struct redis *redis, size_t memory_max, struct metrics *
 					  "greylisting or reputation keys not kept: the in-memory "
 					  "state was full (memory_state_max)");
 	s->full_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60 * 1000);
+	if (metrics != NULL)
+		s->unavailable = metrics_counter(metrics, "milter_state_unavailable_total", NULL,
+						 "greylisting or reputation steps skipped: Redis "
+						 "did not answer");
+	s->down_log = (struct log_ratelimit)LOG_RATELIMIT_INIT(60 * 1000);
 	pthread_mutex_init(&s->lock, NULL);
 	return s;
 }
@@ -94,6 +106,21 @@ void store_free(struct store **sp)
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	*sp = NULL;
+}
+
+void store_unavailable(struct store *s, const char *what)
+{
+	if (s->unavailable != NULL)
+		metric_inc(s->unavailable);
+	log_ratelimited(&s->down_log, LOG_LEVEL_ERROR, "milter: Redis unavailable: %s skipped, "
+			"mail flows (and so until it is back)", what);
+}
+
+static redisReply *command(void *ctx, int argc, const char **argv, const size_t *lens)
+{
+	struct store *s = ctx;
+
+	return wait_redis(s->redis, argc, argv, lens);
 }
 
 const char *store_prefix(const struct store *s)
@@ -248,7 +275,7 @@ int store_get(struct store *s, size_t n, const char *const keys[], char *values_
 			return -1;
 		argv[0] = "MGET";
 		memcpy(argv + 1, keys, n * sizeof(*keys));
-		r = redis_command_argv(s->redis, (int)n + 1, argv, NULL);
+		r = command(s, (int)n + 1, argv, NULL);
 		if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == n) {
 			for (size_t i = 0; i < n; i++)
 				if (r->element[i]->type == REDIS_REPLY_STRING)
@@ -282,7 +309,7 @@ int store_set(struct store *s, const char *key, const char *value, int64_t ttl_s
 		int rc;
 
 		snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_s);
-		r = redis_command_argv(s->redis, 5, (const char *[]){ "SET", key, value, "EX", ttl }, NULL);
+		r = command(s, 5, (const char *[]){ "SET", key, value, "EX", ttl }, NULL);
 		rc = r != NULL && r->type == REDIS_REPLY_STATUS ? 0 : -1;
 		redis_reply_free(&r);
 		return rc;
@@ -302,7 +329,7 @@ int store_rep_read(struct store *s, size_t n, const char *const keys[], int64_t 
 {
 	memset(counters_r, 0, n * sizeof(*counters_r));
 	if (s->redis != NULL)
-		return rep_redis_read(s->redis, n, keys, now_s, halflife_s, counters_r);
+		return rep_redis_read(command, s, n, keys, now_s, halflife_s, counters_r);
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = find(s, keys[i], clock_wall_s());
@@ -326,7 +353,7 @@ int store_rep_add(struct store *s, size_t n, const char *const keys[],
 	int rc = 0;
 
 	if (s->redis != NULL)
-		return rep_redis_add(s->redis, n, keys, delta, now_s, halflife_s, lifetime_s);
+		return rep_redis_add(command, s, n, keys, delta, now_s, halflife_s, lifetime_s);
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < n; i++) {
 		struct entry *e = find_or_add(s, keys[i], clock_wall_s());

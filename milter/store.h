@@ -28,6 +28,9 @@ struct store;
  * count refused keys, or NULL. */
 struct store *store_new(struct redis *redis, size_t memory_max, struct metrics *metrics);
 void store_free(struct store **store);
+/* A step skipped because the state did not answer: counted
+ * (milter_state_unavailable_total) and logged, at most once a minute. */
+void store_unavailable(struct store *store, const char *what);
 /* The key prefix to put before every key ("" in memory). */
 const char *store_prefix(const struct store *store);
 

@@ -56,6 +56,7 @@ struct network_override {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct milter_tables *current;
 static struct table_source *source;
+static const struct milter_section *section;	/* the greylist_exempt_* settings */
 
 /* --- building a snapshot --------------------------------------------------------- */
 
@@ -394,6 +395,7 @@ int tables_open(const struct milter_settings *settings, char *err, size_t errlen
 	const struct table_source_timing timing = { s->tables_refresh_ms, s->change_check_ms };
 	char domain[256], selector[256], path[4096];
 
+	section = s;
 	for (size_t i = 0; i < s->signing_keys.count; i++)
 		if (parse_key_entry(s->signing_keys.items[i], domain, selector, path, sizeof(domain),
 				    err, errlen) < 0)
@@ -487,13 +489,13 @@ bool tables_is_local_domain(const struct milter_tables *tables, const char *doma
 
 bool tables_exempt_network(const struct milter_tables *tables, const struct ip_addr *client)
 {
-	return cidr_list_contains(&milter.settings->greylist_exempt_networks, client) ||
+	return cidr_list_contains(&section->greylist_exempt_networks, client) ||
 	       cidr_list_contains(&tables->exempt_networks, client);
 }
 
 bool tables_exempt_sender_domain(const struct milter_tables *tables, const char *spf_domain)
 {
-	const struct config_strings *listed = &milter.settings->greylist_exempt_senders;
+	const struct config_strings *listed = &section->greylist_exempt_senders;
 
 	for (size_t i = 0; i < listed->count; i++)
 		if (domain_is_within(spf_domain, listed->items[i]))
@@ -503,7 +505,7 @@ bool tables_exempt_sender_domain(const struct milter_tables *tables, const char 
 
 bool tables_exempt_recipient(const struct milter_tables *tables, const char *rcpt)
 {
-	const struct config_strings *listed = &milter.settings->greylist_exempt_recipients;
+	const struct config_strings *listed = &section->greylist_exempt_recipients;
 	char *r = lowercase_copy(rcpt);
 	bool found = strset_contains(tables->exempt_recipients, r, strlen(r));
 

@@ -9,8 +9,9 @@
 #define LIMRISTEM_MILTER_TRUSTED_H
 
 #include "milter/message.h"
+#include "milter/milter.h"
 
 /* An outbound message was accepted: records its external recipients. */
-void trusted_record(const struct message *m);
+void trusted_record(const struct milter_context *mc, const struct message *m);
 
 #endif

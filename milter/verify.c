@@ -46,7 +46,8 @@ void verify_decide(struct verify_outcome *o, enum verify_action action, const ch
 }
 
 /* RFC 5322 3.6: exactly one From field; DMARC needs exactly one mailbox. */
-bool verify_check_from(const struct message *m, struct verify_outcome *o)
+bool verify_check_from(const struct milter_context *mc, const struct message *m,
+		       struct verify_outcome *o)
 {
 	size_t count = message_header_count(m, "From");
 	const struct header_field *from = message_header(m, "From", 0);
@@ -63,9 +64,9 @@ bool verify_check_from(const struct message *m, struct verify_outcome *o)
 	if (o->from_status == FROM_OK)
 		return true;
 	copy_text(o->why, sizeof(o->why), reason);
-	if (!milter.settings->refuse_bad_from)
+	if (!mc->settings->refuse_bad_from)
 		return true;
-	metric_inc(milter.bad_from);
+	metric_inc(mc->bad_from);
 	verify_decide(o, VERIFY_REJECT, "550", "5.7.1", reason, "%s", count == 0
 	       ? "Message refused: it has no From header field"
 	       : count > 1 ? "Message refused: it has more than one From header field"
@@ -73,7 +74,7 @@ bool verify_check_from(const struct message *m, struct verify_outcome *o)
 	return false;
 }
 
-void verify_run_spf(const struct connection *c, struct message *m)
+void verify_run_spf(const struct milter_context *mc, const struct connection *c, struct message *m)
 {
 	if (m->spf_done)
 		return;
@@ -82,12 +83,12 @@ void verify_run_spf(const struct connection *c, struct message *m)
 		m->spf_helo.verdict = m->spf_mailfrom.verdict = SPF_NONE;
 		return;
 	}
-	spf_check_helo(milter.spf, &c->client, c->helo, &m->spf_helo);
-	spf_check_mailfrom(milter.spf, &c->client, c->helo, m->mail_from, &m->spf_mailfrom);
-	metric_inc(milter.spf_results[m->spf_mailfrom.verdict]);
+	spf_check_helo(mc->spf, &c->client, c->helo, &m->spf_helo);
+	spf_check_mailfrom(mc->spf, &c->client, c->helo, m->mail_from, &m->spf_mailfrom);
+	metric_inc(mc->spf_results[m->spf_mailfrom.verdict]);
 }
 
-static void run_dmarc(struct verify_outcome *o)
+static void run_dmarc(const struct milter_context *mc, struct message *m, struct verify_outcome *o)
 {
 	struct dmarc_identifier dkim[DKIM_VERIFY_MAX_SIGNATURES_DEFAULT * 2];
 	struct dmarc_input in = { .from_domain = o->from_domain };
@@ -99,14 +100,14 @@ static void run_dmarc(struct verify_outcome *o)
 	if (o->spf_mailfrom.verdict == SPF_PASS)
 		in.spf = (struct dmarc_identifier){ o->spf_mailfrom.domain, true };
 	in.sample = arc4random_uniform(100);
-	dmarc_evaluate(milter.dmarc, &in, dns_glue_dmarc, milter.dns, &o->dmarc);
-	metric_inc(milter.dmarc_results[o->dmarc.verdict]);
+	dmarc_evaluate(mc->dmarc, &in, dns_glue_dmarc, &m->budget, &o->dmarc);
+	metric_inc(mc->dmarc_results[o->dmarc.verdict]);
 }
 
 /* RFC 8617 7.2: a chain that passes, sealed only by sealers we trust. */
-static bool trusted_arc(const struct verify_outcome *o)
+static bool trusted_arc(const struct milter_context *mc, const struct verify_outcome *o)
 {
-	const struct config_strings *trusted = &milter.settings->trusted_arc_sealers;
+	const struct config_strings *trusted = &mc->settings->trusted_arc_sealers;
 
 	if (o->arc.status != ARC_STATUS_PASS || o->arc.sealer_count == 0 || trusted->count == 0)
 		return false;
@@ -121,9 +122,9 @@ static bool trusted_arc(const struct verify_outcome *o)
 	return true;
 }
 
-static void apply_dmarc(struct verify_outcome *o)
+static void apply_dmarc(const struct milter_context *mc, struct verify_outcome *o)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 	int action;
 
 	if (o->dmarc.verdict != DMARC_RESULT_FAIL || o->dmarc.applied == DMARC_P_NONE)
@@ -131,7 +132,7 @@ static void apply_dmarc(struct verify_outcome *o)
 	action = o->dmarc.applied == DMARC_P_REJECT ? s->dmarc_reject_action : s->dmarc_quarantine_action;
 	if (action == MILTER_DMARC_NONE)
 		return;
-	if (trusted_arc(o)) {
+	if (trusted_arc(mc, o)) {
 		o->arc_override = true;
 		log_notice("milter: DMARC %s of %s overridden: ARC chain sealed by trusted sealers (RFC 8617 7.2)",
 			   dmarc_policy_name(o->dmarc.applied), o->from_domain);
@@ -145,21 +146,22 @@ static void apply_dmarc(struct verify_outcome *o)
 		verify_decide(o, VERIFY_QUARANTINE, "", "", o->dmarc.reason, "%s", "");
 }
 
-static void apply_spf_and_dns(struct verify_outcome *o)
+static void apply_spf_and_dns(const struct milter_context *mc, struct verify_outcome *o)
 {
-	const struct milter_section *s = milter.settings;
+	const struct milter_section *s = mc->settings;
 
 	if (s->spf_fail_action == MILTER_FAIL_REJECT && o->spf_mailfrom.verdict == SPF_FAIL)
 		verify_decide(o, VERIFY_REJECT, "550", "5.7.23", "SPF fail",
 		       "Message refused: SPF: %s", o->spf_mailfrom.explanation[0]
 		       ? o->spf_mailfrom.explanation : "the sender's domain does not permit this client");
-	else if (s->dns_error_action == MILTER_TEMPFAIL &&
+	else if (s->dns_error_action == MILTER_ERROR_TEMPFAIL &&
 		 (o->spf_mailfrom.verdict == SPF_TEMPERROR || o->dmarc.verdict == DMARC_RESULT_TEMPERROR))
 		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.4.3", "DNS temporary failure",
 		       "%s", "Temporary DNS failure while authenticating the message, try again later");
 }
 
-void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o)
+void verify_message(const struct milter_context *mc, const struct connection *conn,
+		    struct message *m, struct verify_outcome *o)
 {
 	unsigned spent;
 
@@ -170,29 +172,29 @@ void verify_message(const struct connection *conn, struct message *m, struct ver
 		       "Message refused: too many header fields");
 		return;
 	}
-	if (!verify_check_from(m, o))
+	if (!verify_check_from(mc, m, o))
 		return;
 	o->checked = true;
-	verify_run_spf(conn, m);		/* its own time limit: SPF_TIME_LIMIT_MS */
+	verify_run_spf(mc, conn, m);		/* its own time limit: SPF_TIME_LIMIT_MS */
 	o->spf_helo = m->spf_helo;
 	o->spf_mailfrom = m->spf_mailfrom;
-	dns_glue_budget_begin(milter.settings->dns_budget_ms);
+	dns_budget_start(&m->budget, mc->dns, mc->settings->dns_budget_ms);
 	dkim_verify_end(m->dkim);
 	o->dkim = dkim_verify_result(m->dkim);
 	for (size_t i = 0; i < o->dkim->count; i++)
-		metric_inc(milter.dkim_results[o->dkim->sigs[i].result]);
+		metric_inc(mc->dkim_results[o->dkim->sigs[i].result]);
 	arc_verify_end(m->arc);
 	o->arc = *arc_verify_result(m->arc);
-	metric_inc(milter.arc_results[o->arc.status]);
+	metric_inc(mc->arc_results[o->arc.status]);
 	if (o->from_status == FROM_OK)
-		run_dmarc(o);
-	apply_dmarc(o);
+		run_dmarc(mc, m, o);
+	apply_dmarc(mc, o);
 	if (o->action == VERIFY_ACCEPT)
-		apply_spf_and_dns(o);
-	if ((spent = dns_glue_budget_end()) > 0)
+		apply_spf_and_dns(mc, o);
+	if ((spent = m->budget.exceeded) > 0)
 		log_notice("milter: %s DNS time budget (milter.dns_budget, %lld ms) spent: %u "
 			   "lookups answered as temporary failures", m->queue_id[0] ? m->queue_id : "-",
-			   milter.settings->dns_budget_ms, spent);
+			   mc->settings->dns_budget_ms, spent);
 }
 
 const char *verify_action_name(enum verify_action action)

@@ -13,6 +13,7 @@
 #include "mailauth/from_header.h"
 #include "mailauth/spf.h"
 #include "milter/message.h"
+#include "milter/milter.h"
 #include "milter/score.h"
 
 enum verify_action { VERIFY_ACCEPT, VERIFY_REJECT, VERIFY_TEMPFAIL, VERIFY_QUARANTINE };
@@ -50,15 +51,17 @@ void verify_decide(struct verify_outcome *o, enum verify_action action, const ch
 	__attribute__((format(printf, 6, 7)));
 /* Exactly one From field naming one mailbox: fills from_status and
  * from_domain; false when the message is refused for it (refuse_bad_from). */
-bool verify_check_from(const struct message *m, struct verify_outcome *o);
+bool verify_check_from(const struct milter_context *mc, const struct message *m,
+		       struct verify_outcome *o);
 
 /* SPF for HELO and MAIL FROM into m, once per message (greylisting may
  * need it at the first recipient, the checks at the end). */
-void verify_run_spf(const struct connection *c, struct message *m);
-void verify_message(const struct connection *conn, struct message *m, struct verify_outcome *o);
+void verify_run_spf(const struct milter_context *mc, const struct connection *c, struct message *m);
+void verify_message(const struct milter_context *mc, const struct connection *conn,
+		    struct message *m, struct verify_outcome *o);
 /* The Authentication-Results value (folded with "\n\t"). 0 or -1. */
-int verify_authres(const struct connection *conn, const struct verify_outcome *o, char *out,
-		   size_t outlen);
+int verify_authres(const struct milter_context *mc, const struct connection *conn,
+		   const struct verify_outcome *o, char *out, size_t outlen);
 const char *verify_action_name(enum verify_action action);
 
 #endif
