@@ -11,6 +11,7 @@ common_liblimristem_a_SOURCES = \
 	common/config_value.c common/config_value.h \
 	common/daemon.c common/daemon.h \
 	common/daemon_cli.c common/daemon_cli.h \
+	common/daemon_main.c common/daemon_main.h \
 	common/db.c common/db.h \
 	common/dns.c common/dns.h \
 	common/dns_rdata.c common/dns_rdata.h \

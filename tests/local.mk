@@ -9,6 +9,7 @@ UNIT_TESTS = \
 	tests/unit/test_alias_loop \
 	tests/unit/test_cidr \
 	tests/unit/test_config \
+	tests/unit/test_daemon_main \
 	tests/unit/test_dns \
 	tests/unit/test_dns_rdata \
 	tests/unit/test_dnsbl \
