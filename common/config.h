@@ -62,7 +62,8 @@ struct config_option {
 	enum config_type type;
 	size_t offset;			/* of the value in the section's struct */
 	const char *default_value;	/* in file syntax: 300, "5m", true, [ "a" ] */
-	long long min, max;		/* bounds for INT, DURATION (ms), SIZE; max length for STRING */
+	long long min, max;		/* bounds for INT, DURATION (ms), SIZE; max length for STRING;
+					 * for lists, max > 0 bounds the number of items */
 	unsigned flags;
 	const char *const *choices;	/* CONFIG_ENUM: NULL-terminated */
 	/* For STRING and each STRING_LIST item: NULL when the value is

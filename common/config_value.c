@@ -444,6 +444,8 @@ static int check_list(const struct config_option *opt, const config_setting_t *s
 		return fail(e, s, "expected a list of strings such as [ \"a\", \"b\" ]");
 	if ((opt->flags & CONFIG_REQUIRED) && list_length(s) == 0)
 		return fail(e, s, "the list may not be empty");
+	if (opt->max > 0 && list_length(s) > (size_t)opt->max)
+		return fail(e, s, "at most %lld items", opt->max);
 	return 0;
 }
 

@@ -19,6 +19,12 @@
 
 struct event_base;
 
+/* Listening sockets a daemon serves at most: `listen` holds no more
+ * (common/server.c and the milter's engine serve as many). */
+#define DAEMON_LISTEN_MAX 16
+#define DAEMON_TEXT_(x) #x
+#define DAEMON_TEXT(x) DAEMON_TEXT_(x)
+
 struct daemon_settings {
 	char *user;		/* "" keeps the current user */
 	char *group;		/* "" uses the user's primary group */
@@ -43,8 +49,8 @@ struct daemon_settings {
 	{ .name = "pid_file", .type = CONFIG_STRING, .offset = offsetof(owner, member.pid_file), \
 	  .default_value = "\"\"", .max = 4095, .help = "pid file; empty for none (systemd)" }, \
 	{ .name = "listen", .type = CONFIG_ENDPOINT_LIST, .offset = offsetof(owner, member.listen), \
-	  .default_value = listen_default, .flags = CONFIG_REQUIRED, \
-	  .help = "sockets to serve: \"unix:/path\" or \"127.0.0.1:port\"" }, \
+	  .default_value = listen_default, .max = DAEMON_LISTEN_MAX, .flags = CONFIG_REQUIRED, \
+	  .help = "sockets to serve (at most " DAEMON_TEXT(DAEMON_LISTEN_MAX) "): \"unix:/path\" or \"127.0.0.1:port\"" }, \
 	{ .name = "socket_mode", .type = CONFIG_MODE, .offset = offsetof(owner, member.socket_mode), \
 	  .default_value = "\"0660\"", .help = "permissions of unix sockets" }, \
 	{ .name = "socket_owner", .type = CONFIG_STRING, .offset = offsetof(owner, member.socket_owner), \

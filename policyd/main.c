@@ -11,6 +11,7 @@
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/daemon_main.h"
 #include "common/log.h"
@@ -121,8 +122,13 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (start_resolver(d, err, errlen) < 0)
 		return -1;
 	p->service.server = server_new(daemon_base(d), &policyd_handler, &p->service, &limits);
-	while (daemon_take_listeners(d, &fd, 1) == 1)
-		server_add_listener(p->service.server, fd);
+	while (daemon_take_listeners(d, &fd, 1) == 1) {
+		if (server_add_listener(p->service.server, fd) < 0) {
+			close(fd);
+			snprintf(err, errlen, "cannot serve a listening socket");
+			return -1;
+		}
+	}
 	if (table_source_start(p->tables) < 0 ||
 	    (p->service.writeback != NULL && writeback_start(p->service.writeback) < 0)) {
 		snprintf(err, errlen, "cannot start the database threads");

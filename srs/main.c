@@ -9,6 +9,7 @@
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "common/daemon_main.h"
@@ -91,8 +92,13 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	int fd;
 
 	s->service.server = server_new(daemon_base(d), &srsd_handler, &s->service, &limits);
-	while (daemon_take_listeners(d, &fd, 1) == 1)
-		server_add_listener(s->service.server, fd);
+	while (daemon_take_listeners(d, &fd, 1) == 1) {
+		if (server_add_listener(s->service.server, fd) < 0) {
+			close(fd);
+			snprintf(err, errlen, "cannot serve a listening socket");
+			return -1;
+		}
+	}
 	if (table_source_start(s->domains) < 0) {
 		snprintf(err, errlen, "cannot start the domain loader");
 		return -1;

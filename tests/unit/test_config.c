@@ -58,7 +58,7 @@ static const struct config_option demo_options[] = {
 	{ .name = "networks", .type = CONFIG_CIDR_LIST, .offset = D(networks),
 	  .default_value = "[ \"127.0.0.0/8\", \"::1\" ]" },
 	{ .name = "listen", .type = CONFIG_ENDPOINT_LIST, .offset = D(listen),
-	  .default_value = "[ \"unix:/run/demo.sock\" ]", .flags = CONFIG_REQUIRED },
+	  .default_value = "[ \"unix:/run/demo.sock\" ]", .max = 2, .flags = CONFIG_REQUIRED },
 	{ .name = NULL },
 };
 
@@ -196,6 +196,8 @@ static const struct {
 	{ "srsd = { networks = [ \"192.0.2.1/24\" ]; };\n",
 	  "1: srsd.networks: \"192.0.2.1/24\": the address has bits set beyond the prefix length" },
 	{ "srsd = { listen = []; };\n", "1: srsd.listen: the list may not be empty" },
+	{ "srsd = { listen = [ \"unix:/a\", \"unix:/b\", \"unix:/c\" ]; };\n",
+	  "1: srsd.listen: at most 2 items" },
 	{ "srsd = { listen = [ \"nowhere\" ]; };\n",
 	  "1: srsd.listen: \"nowhere\": expected host:port, [IPv6-address]:port or unix:/path" },
 	{ "dns = { upstream = [ \"dns.example\" ]; };\n",
