@@ -11,6 +11,7 @@
  */
 #include "autoconfig.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,7 @@ static void loop_teardown(void *arg)
 {
 	struct filter_loop *fl = arg;
 
+	wait_loop_clear(&fl->wait);
 	redis_async_free(&fl->wait.redis);
 	dns_free(&fl->wait.dns);
 	fiber_pool_free(&fl->fibers);
@@ -279,13 +281,24 @@ static void reload(void *arg)
 	tables_reload();
 }
 
+/* The CPUs this process may run on (taskset, systemd's CPUAffinity=). */
+static size_t usable_cpus(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && (n = CPU_COUNT(&set)) > 0)
+		return (size_t)n;
+	n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (size_t)n : 1;
+}
+
 static struct milter_engine *make_engine(const struct milter_settings *settings,
 					 struct loops_arg *loops)
 {
 	const struct milter_section *s = &settings->milter;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	struct milter_engine_limits limits = {
-		.loops = s->event_loops > 0 ? (size_t)s->event_loops : cpus > 0 ? (size_t)cpus : 1,
+		.loops = s->event_loops > 0 ? (size_t)s->event_loops : usable_cpus(),
 		.max_connections = (size_t)s->max_connections,
 		.idle_timeout_ms = s->timeout_ms,
 		.shutdown_timeout_ms = s->daemon.shutdown_timeout_ms,

@@ -105,18 +105,21 @@ fuzz-regress: $(FUZZ_TARGETS)
 
 # Benchmarks ("make bench"): our daemons side by side with the Debian tools
 # they replace, on the same machine and run. Not part of "make check".
-EXTRA_PROGRAMS = tests/bench/lookup-bench tests/bench/milter-bench
+EXTRA_PROGRAMS = tests/bench/lookup-bench tests/bench/milter-bench tests/bench/noop-milter
 tests_bench_lookup_bench_SOURCES = tests/bench/lookup-bench.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_lookup_bench_LDADD = $(PTHREAD_LIBS)
 tests_bench_milter_bench_SOURCES = tests/bench/milter-bench.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_milter_bench_LDADD = $(PTHREAD_LIBS)
+# the floor of a libmilter-based filter (milter_bench.py runs it)
+tests_bench_noop_milter_SOURCES = tests/bench/noop-milter.c
+tests_bench_noop_milter_LDADD = $(MILTER_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += tests/bench
 BENCH_SECONDS = 5
 BENCH_ROUNDS = 3
 
-bench: tests/bench/lookup-bench tests/bench/milter-bench srs/limristem-srsd \
+bench: tests/bench/lookup-bench tests/bench/milter-bench tests/bench/noop-milter srs/limristem-srsd \
 		policyd/limristem-policyd milter/limristem-milter mailadm/mailadm
 	$(PYTHON3) $(top_srcdir)/tests/bench/srsd_bench.py --srcdir=$(abs_top_srcdir) \
 		--builddir=$(abs_top_builddir) --seconds=$(BENCH_SECONDS) --rounds=$(BENCH_ROUNDS)

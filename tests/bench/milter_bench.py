@@ -10,7 +10,10 @@ domain with SPF and a DMARC p=reject record, as an inbound MX receives it.
     Authentication-Results OpenDKIM would have added (present in its copy
     of the messages, from a trusted authserv-id).
 The filters Postfix would chain to do what ours does are OpenDKIM then
-OpenDMARC; the chain's throughput is 1 / (1/a + 1/b) of theirs.
+OpenDMARC; the chain's throughput is 1 / (1/a + 1/b) of theirs. A no-op
+libmilter filter (tests/bench/noop-milter.c: every callback continues)
+runs too: the floor of any filter on libmilter, which ours must beat while
+doing all its checks.
 
 limristem-milter runs twice: with greylisting and reputation off (the
 checks OpenDKIM and OpenDMARC do), and with both on, their state in a real
@@ -43,6 +46,7 @@ CLIENT = "192.0.2.25"
 DNS_ADDRESS = "127.0.1.53"
 CONNECTIONS = 8
 STATE = "limristem-milter +greylist+reputation"
+NOOP = "no-op libmilter filter"
 
 BODY = "".join("Line %d of a message body of typical size, to be hashed.\r\n" % i for i in range(60))
 
@@ -91,6 +95,14 @@ def start_ours(stack, builddir, state=False):
     stack._start(name, taskset(0, [os.path.join(builddir, "milter", "limristem-milter"), "-f",
                                    "-c", conf]))
     harness.wait_for(lambda: os.path.exists(sock), 20, name)
+    return "unix:" + sock
+
+
+def start_noop(stack, builddir):
+    sock = stack.path("noop.sock")
+    stack._start("noop-milter", taskset(0, [os.path.join(builddir, "tests", "bench", "noop-milter"),
+                                           "unix:" + sock]))
+    harness.wait_for(lambda: os.path.exists(sock), 20, "noop-milter")
     return "unix:" + sock
 
 
@@ -147,6 +159,7 @@ def main(builddir, srcdir, seconds=5, rounds=3):
         targets = [("limristem-milter", start_ours(stack, builddir), ours_files),
                    (STATE, start_ours(stack, builddir, state=True), ours_files),
                    ("opendkim", start_opendkim(stack), ours_files),
+                   (NOOP, start_noop(stack, builddir), ours_files),
                    ("opendmarc", start_opendmarc(stack), dmarc_files)]
         runs = {name: [] for name, _, _ in targets}
         for name, address, files in targets:  # warm up: caches, and check they work
@@ -176,6 +189,9 @@ def report(runs, seconds, rounds):
     print("%-34s %10.0f" % ("opendkim + opendmarc (chained)", statistics.median(chain)))
     print("ratio limristem-milter / (opendkim + opendmarc) per round: %s (median %.2f)"
           % (" ".join("%.2f" % r for r in ratios), statistics.median(ratios)))
+    noop = [o["mps"] / n["mps"] for o, n in zip(runs["limristem-milter"], runs[NOOP])]
+    print("ratio limristem-milter / no-op libmilter filter per round: %s (median %.2f)"
+          % (" ".join("%.2f" % r for r in noop), statistics.median(noop)))
     print("ratio limristem-milter / opendkim alone: %.2f"
           % statistics.median(o["mps"] / d["mps"] for o, d in zip(runs["limristem-milter"],
                                                                   runs["opendkim"])))
