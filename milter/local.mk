@@ -7,8 +7,14 @@
 # in-memory state), and the daemon around them.
 
 sbin_PROGRAMS += milter/limristem-milter
-milter_limristem_milter_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
-milter_limristem_milter_SOURCES = \
+milter_limristem_milter_SOURCES = milter/main.c
+# libmilter is not linked: its header only gives the protocol's codes
+milter_limristem_milter_LDADD = $(MILTER_DAEMON_LIBS) $(COMMON_LIBS)
+
+# The daemon but main.c, so that unit tests and fuzz targets can drive its
+# decision code with a context of their own.
+noinst_LIBRARIES += milter/libmilterd.a
+milter_libmilterd_a_SOURCES = \
 	milter/dns_glue.c milter/dns_glue.h \
 	milter/filter.c milter/filter.h \
 	milter/finish.c milter/finish.h \
@@ -16,7 +22,6 @@ milter_limristem_milter_SOURCES = \
 	milter/greylist.c milter/greylist.h \
 	milter/inbound.c milter/inbound.h \
 	milter/judge.c milter/judge.h \
-	milter/main.c \
 	milter/message.c milter/message.h \
 	milter/milter.h \
 	milter/outbound.c milter/outbound.h \
@@ -27,9 +32,8 @@ milter_limristem_milter_SOURCES = \
 	milter/tables.c milter/tables.h \
 	milter/trusted.c milter/trusted.h \
 	milter/verify.c milter/verify.h
-# libmilter is not linked: its header only gives the protocol's codes
-milter_limristem_milter_LDADD = milter/libmilterengine.a milter/libmilterrules.a $(MAILAUTH_LIBS) \
-	$(COMMON_LIBS)
+MILTER_DAEMON_LIBS = milter/libmilterd.a milter/libmilterengine.a milter/libmilterrules.a \
+	$(MAILAUTH_LIBS)
 dist_man_MANS += milter/limristem-milter.8
 
 # The pure rules: which incoming fields go (header_edit.c), greylisting's
