@@ -233,7 +233,7 @@ static int exemption_row(const struct db_row *row, void *arg)
 	return 0;
 }
 
-static void add_override(struct milter_tables *t, const char *type, const char *entity,
+void tables_add_override(struct milter_tables *t, const char *type, const char *entity,
 			 enum rep_override decision, int64_t expires_s)
 {
 	struct override o = { decision, expires_s };
@@ -271,8 +271,8 @@ static int override_row(const struct db_row *row, void *arg)
 	if (left != NULL && number_parse_str(left, -OVERRIDE_LEFT_MAX_S, OVERRIDE_LEFT_MAX_S,
 					     &seconds) == NUMBER_INVALID)
 		return 0;
-	add_override(arg, type, entity, strcmp(decision, "block") == 0 ? OVERRIDE_BLOCK
-		     : OVERRIDE_ALLOW, left != NULL ? clock_wall_s() + seconds : 0);
+	tables_add_override(arg, type, entity, strcmp(decision, "block") == 0 ? OVERRIDE_BLOCK
+			    : OVERRIDE_ALLOW, left != NULL ? clock_wall_s() + seconds : 0);
 	return 0;
 }
 

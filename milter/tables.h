@@ -94,6 +94,14 @@ static inline enum rep_override override_stronger(enum rep_override a, enum rep_
 enum rep_override tables_override(const struct milter_tables *tables, enum rep_type type,
 				  const char *entity, int64_t now_s);
 
+/* Adds the operator's decision on an entity to a snapshot, as a row of
+ * the reputations table does: type "ip", "network" (entity a CIDR),
+ * "spf_domain" or "dkim_domain"; expires_s 0 for never. Only while the
+ * snapshot is being loaded, or in a unit test (which has no database)
+ * before any check reads it. */
+void tables_add_override(struct milter_tables *tables, const char *type, const char *entity,
+			 enum rep_override decision, int64_t expires_s);
+
 /* How many domains have keys, how many addresses forward: for the log. */
 void tables_counts(const struct milter_tables *tables, size_t *domains_r, size_t *forwarded_r);
 
