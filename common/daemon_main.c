@@ -300,11 +300,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 						  errlen)) == NULL)
 		return -1;
 	if (!p->serve_handles_signals) {
+		d->signals_attached = true;	/* detached at the end, even half attached */
 		if (daemon_signals_attach(d->base, daemon_request_reload, daemon_request_stop, d) < 0) {
 			snprintf(err, errlen, "cannot watch for signals");
 			return -1;
 		}
-		d->signals_attached = true;
 	}
 	return 0;
 }
