@@ -6,7 +6,11 @@
  *   milter-bench --address unix:/path|host:port [--connections 8]
  *                [--seconds 5] [--client-ip 192.0.2.1] [--helo mx.example]
  *                [--mail-from a@b.example] [--rcpt c@d.example]
- *                [--auth USER] MESSAGE-FILE...
+ *                [--auth USER] [--vary] MESSAGE-FILE...
+ *
+ * --vary: every "VVVVVVVV" in --mail-from and in the messages' header
+ * fields becomes the message's number (8 digits), so that each message
+ * comes from a domain of its own and no cache answers for another.
  *
  * Each connection is one SMTP session (its own thread): CONNECT and HELO
  * once, then message after message (MAIL, RCPT, headers, EOH, body,
@@ -26,6 +30,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +72,7 @@ struct message {
 struct options {
 	const char *address, *client_ip, *helo, *mail_from, *rcpt, *auth;
 	int connections;
+	bool vary;
 	double seconds;
 	struct message *messages;
 	size_t message_count;
@@ -88,6 +94,17 @@ struct worker {
 };
 
 static volatile bool stop_flag;
+static atomic_uint vary_counter;
+
+/* Every "VVVVVVVV" in s[0..len) becomes n, in 8 digits. */
+static void vary(char *s, size_t len, unsigned n)
+{
+	char digits[9];
+
+	snprintf(digits, sizeof(digits), "%08u", n % 100000000u);
+	for (char *p = s; (p = memmem(p, len - (size_t)(p - s), "VVVVVVVV", 8)) != NULL; p += 8)
+		memcpy(p, digits, 8);
+}
 
 static bool write_all(int fd, const void *buf, size_t len)
 {
@@ -324,16 +341,30 @@ static void count_final(struct worker *w, char r)
 static bool send_message(struct worker *w, const struct message *m)
 {
 	const struct options *o = w->opt;
-	const char *const mail_macros[] = { "{mail_addr}", o->mail_from, "i", "BENCH0001",
+	char from[512], *headers = NULL;
+	const struct message *body = m;
+	struct message varied = *m;
+	const char *const mail_macros[] = { "{mail_addr}", from, "i", "BENCH0001",
 					    "{auth_authen}", o->auth ? o->auth : "", NULL };
 	const char *const *macros = o->auth ? mail_macros : (const char *const[]){
-		"{mail_addr}", o->mail_from, "i", "BENCH0001", NULL };
+		"{mail_addr}", from, "i", "BENCH0001", NULL };
 	char buf[1024], r;
 	size_t off;
 
+	snprintf(from, sizeof(from), "%s", o->mail_from);
+	if (o->vary) {
+		unsigned n = atomic_fetch_add(&vary_counter, 1);
+
+		vary(from, strlen(from), n);
+		headers = malloc(m->header_end);
+		memcpy(headers, m->data, m->header_end);
+		vary(headers, m->header_end, n);
+		varied.data = headers;
+		m = &varied;
+	}
 	if (!send_macros(w, 'M', macros))
 		return false;
-	snprintf(buf, sizeof(buf), "<%s>", o->mail_from);
+	snprintf(buf, sizeof(buf), "<%s>", from);
 	off = strlen(buf) + 1;
 	if ((r = step(w, P_NOMAIL, P_NR_MAIL, 'M', buf, off)) != 'c')
 		goto done;
@@ -341,11 +372,13 @@ static bool send_message(struct worker *w, const struct message *m)
 	off = strlen(buf) + 1;
 	if ((r = step(w, P_NORCPT, P_NR_RCPT, 'R', buf, off)) != 'c')
 		goto done;
-	if ((r = send_headers(w, m)) != 'c' || (r = step(w, P_NOEOH, P_NR_EOH, 'N', NULL, 0)) != 'c' ||
-	    (r = send_body(w, m)) != 'c')
+	if ((r = send_headers(w, m)) != 'c' || (r = step(w, P_NOEOH, P_NR_EOH, 'N', NULL, 0)) != 'c')
+		goto done;
+	if ((r = send_body(w, body)) != 'c')	/* the body is not varied */
 		goto done;
 	r = step(w, 0, 0, 'E', NULL, 0);
 done:
+	free(headers);
 	count_final(w, r);
 	if (r != 'a' && r != 'c' && r != 0)
 		send_packet(w->fd, 'A', NULL, 0);	/* abort the transaction, keep the session */
@@ -416,7 +449,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "seconds", required_argument, NULL, 's' }, { "client-ip", required_argument, NULL, 'i' },
 		{ "helo", required_argument, NULL, 'h' }, { "mail-from", required_argument, NULL, 'f' },
 		{ "rcpt", required_argument, NULL, 'r' }, { "auth", required_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 },
+		{ "vary", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
 	};
 	int opt;
 
@@ -430,12 +463,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'f': o->mail_from = optarg; break;
 		case 'r': o->rcpt = optarg; break;
 		case 'u': o->auth = optarg; break;
+		case 'v': o->vary = true; break;
 		default: exit(2);
 		}
 	}
 	if (o->address == NULL || optind >= argc || o->connections < 1) {
 		fprintf(stderr, "usage: milter-bench --address ADDR [--connections N] [--seconds S] "
-			"[--client-ip IP] [--helo NAME] [--mail-from A] [--rcpt A] [--auth USER] FILE...\n");
+			"[--client-ip IP] [--helo NAME] [--mail-from A] [--rcpt A] [--auth USER] [--vary] "
+			"FILE...\n");
 		exit(2);
 	}
 	o->message_count = (size_t)(argc - optind);
