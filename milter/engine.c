@@ -1,9 +1,11 @@
 /*
  * engine.c - event loops, connections and their buffers (see engine.h).
  *
- * A connection reads into one buffer (up to a packet and a chunk), hands
- * it to its session, writes the session's output straight to the socket
- * and asks for EV_WRITE only when the socket is full. While the filter is
+ * A connection reads into its loop's scratch buffer (a chunk at a time, up
+ * to a packet and a chunk in all), keeps in a buffer of its own only what
+ * it has read, hands that to its session, writes the session's output
+ * straight to the socket and asks for EV_WRITE only when the socket is
+ * full. Hundreds of idle connections so hold next to nothing. While the filter is
  * busy with a command (pending) the connection reads at most one more
  * packet's worth and feeds nothing; the answer wakes it through an event
  * of its own, so that a reply never writes from inside the filter's call.
@@ -30,6 +32,8 @@
 #define READ_CHUNK (64 * 1024)
 /* A partial packet and one read beyond it. */
 #define INPUT_MAX (MILTER_PACKET_DATA_MAX + 5 + READ_CHUNK)
+/* An empty input buffer larger than this is given back. */
+#define INPUT_KEEP (16 * 1024)
 /* Replies waiting for a peer that does not read: stop taking commands. */
 #define OUTPUT_MAX (256 * 1024)
 
@@ -58,6 +62,7 @@ struct loop {
 	size_t listener_count;
 	struct event *stop_event, *shutdown_timer;
 	bool stopping;
+	char scratch[READ_CHUNK];	/* every read of the loop's connections */
 	void *filter_arg;
 	struct conn *conns;
 	size_t conn_count;
@@ -91,7 +96,7 @@ bool milter_engine_memory_full(const struct milter_engine *e)
 /* Counts the input buffer's capacity, giving a large one back once empty. */
 static void account_input(struct conn *c)
 {
-	if (c->in.len == 0 && c->in.cap > 2 * READ_CHUNK)
+	if (c->in.len == 0 && c->in.cap > INPUT_KEEP)
 		strbuf_release(&c->in);
 	milter_engine_memory_add(c->loop->engine, (long long)c->in.cap - (long long)c->accounted);
 	c->accounted = c->in.cap;
@@ -217,20 +222,19 @@ static void run(struct conn *c)
  * its input, -1 on an error. */
 static int fill(struct conn *c)
 {
+	char *scratch = c->loop->scratch;
+
 	while (c->in.len < INPUT_MAX) {
 		size_t room = INPUT_MAX - c->in.len < READ_CHUNK ? INPUT_MAX - c->in.len : READ_CHUNK;
-		ssize_t n;
+		ssize_t n = read(c->fd, scratch, room);
 
-		strbuf_reserve(&c->in, room);
-		n = read(c->fd, c->in.data + c->in.len, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n <= 0)
 			return n == 0 ? 1 : -1;
-		c->in.len += (size_t)n;
-		c->in.data[c->in.len] = '\0';
+		strbuf_append(&c->in, scratch, (size_t)n);
 		if ((size_t)n < room)
 			return 0;	/* drained: the next read would say EAGAIN */
 	}

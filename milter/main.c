@@ -40,6 +40,8 @@
 
 static struct milter_context milter;
 
+#define DNS_IDLE_CACHE (64 * 1024)	/* the least libunbound is given */
+
 static void init_metrics(struct metrics *m)
 {
 	static const char *const outcomes[] = { "accept", "reject", "tempfail", "quarantine" };
@@ -187,6 +189,7 @@ static int start(const struct milter_settings *settings, struct milter_engine *e
 		 size_t errlen)
 {
 	const struct milter_section *s = &settings->milter;
+	struct dns_settings idle_dns;
 
 	if (listen_all(s, engine, err, errlen) < 0)
 		return -1;
@@ -210,7 +213,10 @@ static int start(const struct milter_settings *settings, struct milter_engine *e
 	    (milter.writeback != NULL && writeback_start(milter.writeback) < 0) ||
 	    (milter.rep_flush != NULL && rep_flush_start(milter.rep_flush) < 0))
 		return -1;
-	if ((milter.dns = dns_new(&settings->common.dns, err, errlen)) == NULL ||
+	/* for checks outside the loops (none while mail flows): the smallest cache */
+	idle_dns = settings->common.dns;
+	idle_dns.cache_size = DNS_IDLE_CACHE;
+	if ((milter.dns = dns_new(&idle_dns, err, errlen)) == NULL ||
 	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
 	    (milter.dmarc = dmarc_checker_new(err, errlen)) == NULL ||
 	    (milter.spf = spf_checker_new(dns_glue_spf, milter.dns, milter.authserv_id, err,
@@ -227,6 +233,7 @@ static int start(const struct milter_settings *settings, struct milter_engine *e
 struct loops_arg {
 	const struct milter_settings *settings;
 	struct milter_engine *engine;
+	size_t loops;
 };
 
 static void loop_teardown(void *arg)
@@ -246,13 +253,18 @@ static void *loop_setup(struct event_base *base, size_t index, void *arg)
 {
 	struct loops_arg *a = arg;
 	struct filter_loop *fl = xcalloc(1, sizeof(*fl));
+	struct dns_settings dns;
 	char err[CONFIG_ERROR_MAX];
 
 	fl->mc = &milter;
 	fl->engine = a->engine;
 	fl->wait.base = base;
 	fl->fibers = fiber_pool_new(64);
-	if ((fl->wait.dns = dns_new(&a->settings->common.dns, err, sizeof(err))) == NULL ||
+	/* dns.cache_size is shared out: each loop's resolver has a cache of its own */
+	dns = a->settings->common.dns;
+	dns.cache_size = dns.cache_size / (long long)a->loops > DNS_IDLE_CACHE
+			 ? dns.cache_size / (long long)a->loops : DNS_IDLE_CACHE;
+	if ((fl->wait.dns = dns_new(&dns, err, sizeof(err))) == NULL ||
 	    dns_attach(fl->wait.dns, base) < 0) {
 		log_error("milter: event loop %zu: resolver: %s", index, err);
 		loop_teardown(fl);
@@ -306,6 +318,7 @@ static struct milter_engine *make_engine(const struct milter_settings *settings,
 	};
 	struct milter_loop_hooks hooks = { loop_setup, loop_enter, loop_teardown, loops };
 
+	loops->loops = limits.loops;
 	return milter_engine_new(&limits, &milter_filter, &hooks);
 }
 
@@ -326,7 +339,7 @@ int main(int argc, char **argv)
 	struct metrics *metrics = NULL;
 	struct metrics_http *http = NULL;
 	struct milter_engine *engine = NULL;
-	struct loops_arg loops = { &settings, NULL };
+	struct loops_arg loops = { &settings, NULL, 1 };
 	char err[CONFIG_ERROR_MAX];
 	int status = 0, pid_fd = -1;
 

@@ -108,7 +108,8 @@ def main(builddir, srcdir, seconds=10, rounds=1):
         slow.ready.wait(10)
         sock = stack.path("milter.sock")
         conf = stack.config({"log": {"level": "warning"},
-                             "dns": {"upstream": ["127.0.0.1:%d" % slow.port], "timeout": "5s"},
+                             "dns": {"upstream": ["127.0.0.1:%d" % slow.port], "timeout": "5s",
+                                     "cache_size": os.environ.get("DNS_CACHE", "16M")},
                              "milter": {"listen": ["unix:" + sock], "user": "",
                                         "socket_group": "", "internal_networks": [],
                                         "max_connections": 1000}},
