@@ -47,7 +47,7 @@ struct arc_seal *arc_seal_new(void)
 {
 	struct arc_seal *s = xcalloc(1, sizeof(*s));
 
-	s->body = dkim_canon_body_new(DKIM_CANON_RELAXED, EVP_sha256());
+	s->body = dkim_canon_body_new(DKIM_CANON_RELAXED, dkim_sha256());
 	return s;
 }
 

@@ -365,7 +365,7 @@ static int seal_hashes(const struct arc_verify *v, unsigned char hashes[][EVP_MA
 {
 	EVP_MD_CTX *running = EVP_MD_CTX_new(), *tmp = EVP_MD_CTX_new();
 	struct strbuf data = STRBUF_INIT;
-	int ok = running != NULL && tmp != NULL && EVP_DigestInit_ex(running, EVP_sha256(), NULL) == 1;
+	int ok = running != NULL && tmp != NULL && EVP_DigestInit_ex(running, dkim_sha256(), NULL) == 1;
 
 	for (unsigned i = 1; ok && i <= v->result.instances; i++) {
 		const struct arc_set *set = &v->sets[i];

@@ -4,6 +4,7 @@
  */
 #include "autoconfig.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,10 +36,26 @@ enum dkim_key_type dkim_alg_key_type(enum dkim_alg alg)
 	return alg == DKIM_ALG_ED25519_SHA256 ? DKIM_KEY_ED25519 : DKIM_KEY_RSA;
 }
 
+static EVP_MD *sha256_fetched;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+}
+
+/* Kept until the process ends: threads may hash until then. */
+const EVP_MD *dkim_sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_fetched != NULL ? sha256_fetched : EVP_sha256();
+}
+
 const EVP_MD *dkim_alg_md(enum dkim_alg alg)
 {
 	(void)alg;
-	return EVP_sha256();
+	return dkim_sha256();
 }
 
 static int base64_value(unsigned char c)
@@ -107,7 +124,7 @@ static int verify_rsa(EVP_PKEY *key, const unsigned char *hash, size_t hash_len,
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
 	int ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
 		EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-		EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+		EVP_PKEY_CTX_set_signature_md(ctx, dkim_sha256()) == 1 &&
 		EVP_PKEY_verify(ctx, sig, sig_len, hash, hash_len) == 1;
 
 	EVP_PKEY_CTX_free(ctx);
@@ -156,7 +173,7 @@ static ssize_t sign_rsa(EVP_PKEY *key, const unsigned char *hash, size_t hash_le
 	size_t len = sig_cap;
 	int ok = ctx != NULL && EVP_PKEY_sign_init(ctx) == 1 &&
 		EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-		EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+		EVP_PKEY_CTX_set_signature_md(ctx, dkim_sha256()) == 1 &&
 		EVP_PKEY_sign(ctx, NULL, &len, hash, hash_len) == 1 && len <= sig_cap &&
 		EVP_PKEY_sign(ctx, sig, &len, hash, hash_len) == 1;
 

@@ -37,8 +37,13 @@ enum dkim_key_type {
 int dkim_alg_parse(const char *s, size_t len, enum dkim_alg *alg_r);
 const char *dkim_alg_name(enum dkim_alg alg);
 enum dkim_key_type dkim_alg_key_type(enum dkim_alg alg);
-/* The digest of the algorithm (SHA-256 for both). */
+/* The digest of the algorithm (SHA-256 for both): dkim_sha256(). */
 const EVP_MD *dkim_alg_md(enum dkim_alg alg);
+/* SHA-256, fetched from OpenSSL's default provider once per process and
+ * shared by every thread: EVP_sha256() would make OpenSSL 3 look the
+ * implementation up again in every EVP_DigestInit_ex(). Never NULL
+ * (EVP_sha256() if the fetch failed). */
+const EVP_MD *dkim_sha256(void);
 
 /* Decodes base64 from s[0..len), skipping SP, HTAB, CR and LF. Returns the
  * number of bytes written to out, or -1 when the input is not base64 or

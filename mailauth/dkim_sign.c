@@ -233,7 +233,7 @@ struct dkim_sign *dkim_sign_new(const struct dkim_sign_options *options, char *e
 		dkim_sign_free(&s);
 		return NULL;
 	}
-	s->body = dkim_canon_body_new(s->body_canon, EVP_sha256());
+	s->body = dkim_canon_body_new(s->body_canon, dkim_sha256());
 	return s;
 }
 
