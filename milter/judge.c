@@ -297,36 +297,50 @@ static void trace(const struct milter_context *mc, const struct message *m,
 		o->trace[0] = '\0';
 }
 
+/* The score, the operator's overrides and the score's action. */
+static void score(const struct milter_context *mc, const struct connection *c, struct message *m,
+		  struct verify_outcome *o, const struct dkim_domains *dkim, bool trusted)
+{
+	struct rep_counters dkim_counters[REP_TRACE_DKIM_MAX];
+	struct score_input in;
+	enum rep_override override;
+
+	read_dkim(mc, dkim, clock_wall_s(), dkim_counters);
+	build_input(m, o, dkim_counters, dkim->count, trusted, &in);
+	score_compute(&in, &o->score);
+	o->scored = true;
+	if (o->action != VERIFY_ACCEPT)
+		return;
+	override = override_stronger(m->override, dkim_override(m, dkim));
+	if (override == OVERRIDE_BLOCK)
+		verify_decide(o, VERIFY_REJECT, "550", "5.7.1", "blocked by the operator", "%s",
+			      "Message refused by local policy");
+	else if (override == OVERRIDE_NONE)
+		apply_score(mc, c, m, o);
+}
+
 void judge_message(const struct milter_context *mc, const struct connection *c, struct message *m,
 		   struct verify_outcome *o)
 {
+	bool reputation = mc->settings->reputation;
 	struct dkim_domains dkim;
-	struct rep_counters dkim_counters[REP_TRACE_DKIM_MAX];
-	struct score_input in;
 	bool trusted;
 
-	if (!mc->settings->reputation || mc->store == NULL || !o->checked || !c->have_client)
+	if (mc->store == NULL || !o->checked || !c->have_client)
 		return;
 	judge_prepare(mc, c, m);
 	valid_dkim_domains(o, &dkim);
 	trusted = reply_validated(m, &dkim);
-	read_dkim(mc, &dkim, clock_wall_s(), dkim_counters);
-	build_input(m, o, dkim_counters, dkim.count, trusted, &in);
-	score_compute(&in, &o->score);
-	o->scored = true;
-	if (o->action == VERIFY_ACCEPT) {
-		enum rep_override override = override_stronger(m->override, dkim_override(m, &dkim));
-
-		if (override == OVERRIDE_BLOCK)
-			verify_decide(o, VERIFY_REJECT, "550", "5.7.1", "blocked by the operator", "%s",
-				      "Message refused by local policy");
-		else if (override == OVERRIDE_NONE)
-			apply_score(mc, c, m, o);
-	}
+	if (reputation)
+		score(mc, c, m, o, &dkim, trusted);
+	/* greylisting's, with reputation or without: a reply held at RCPT
+	 * for DKIM that DKIM did not validate either */
 	if (o->action == VERIFY_ACCEPT && !trusted && greylist_pending(mc, c, m) > 0)
 		verify_decide(o, VERIFY_TEMPFAIL, "451", "4.7.1", "greylisted (unvalidated reply)",
 			      "Greylisted: please try again in %lld seconds",
 			      (long long)(mc->settings->greylist_delay_ms / 1000));
+	if (!reputation)
+		return;
 	count(mc, m, o, &dkim);
 	if (o->action == VERIFY_ACCEPT || o->action == VERIFY_QUARANTINE)
 		trace(mc, m, &dkim, o);

@@ -19,7 +19,10 @@ bool judge_client_blocked(const struct connection *c, const struct message *m);
  * the entities' reputation and overrides, the score before the message. */
 void judge_prepare(const struct milter_context *mc, const struct connection *c, struct message *m);
 /* At the end, after verify_message(): the score and its action (which may
- * refuse or defer the message), the counters, the trace for learning. */
+ * refuse or defer the message), the counters, the trace for learning;
+ * and, with reputation on or off, greylisting of the recipients held for
+ * DKIM at RCPT (a reply to our user SPF did not validate) when DKIM does
+ * not validate the sender either. */
 void judge_message(const struct milter_context *mc, const struct connection *c, struct message *m,
 		   struct verify_outcome *o);
 
