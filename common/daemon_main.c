@@ -100,14 +100,20 @@ rlim_t daemon_fd_limit_wanted(long long max_connections, size_t listeners, rlim_
 enum daemon_fd_plan daemon_fd_limit_plan(const struct rlimit *cur, rlim_t wanted,
 					 struct rlimit *set_r)
 {
+	rlim_t target;
+
 	*set_r = *cur;
-	if (cur->rlim_cur == RLIM_INFINITY || cur->rlim_cur >= wanted)
+	if (cur->rlim_max != RLIM_INFINITY && cur->rlim_max < wanted) {
+		set_r->rlim_cur = set_r->rlim_max = wanted;
+		return DAEMON_FD_RAISE_BOTH;
+	}
+	/* the whole hard limit: the reserve is a floor, not a forecast (the
+	 * resolver alone may open thousands of sockets under load) */
+	target = cur->rlim_max == RLIM_INFINITY ? wanted : cur->rlim_max;
+	if (cur->rlim_cur == RLIM_INFINITY || cur->rlim_cur >= target)
 		return DAEMON_FD_KEEP;
-	set_r->rlim_cur = wanted;
-	if (cur->rlim_max == RLIM_INFINITY || wanted <= cur->rlim_max)
-		return DAEMON_FD_RAISE_SOFT;
-	set_r->rlim_max = wanted;
-	return DAEMON_FD_RAISE_BOTH;
+	set_r->rlim_cur = target;
+	return DAEMON_FD_RAISE_SOFT;
 }
 
 static long long max_connections_of(const struct daemon *d)
@@ -136,16 +142,17 @@ static void raise_fd_limit(const struct daemon *d, size_t listeners)
 	wanted = daemon_fd_limit_wanted(max_conn, listeners, cur.rlim_max);
 	switch (daemon_fd_limit_plan(&cur, wanted, &set)) {
 	case DAEMON_FD_KEEP:
-		log_debug("open files: the limit of %llu covers the %llu wanted",
+		log_debug("open files: the limit of %llu covers the %llu needed",
 			  (unsigned long long)cur.rlim_cur, (unsigned long long)wanted);
 		return;
 	case DAEMON_FD_RAISE_SOFT:
 	case DAEMON_FD_RAISE_BOTH:
 		if (setrlimit(RLIMIT_NOFILE, &set) == 0) {
 			log_info("open files: limit raised from %llu to %llu (%s.max_connections %lld, "
-				 "%zu listening sockets, %d in reserve)", (unsigned long long)cur.rlim_cur,
-				 (unsigned long long)set.rlim_cur, d->program->section, max_conn,
-				 listeners, DAEMON_FD_RESERVE);
+				 "%zu listening sockets and %d in reserve need %llu)",
+				 (unsigned long long)cur.rlim_cur, (unsigned long long)set.rlim_cur,
+				 d->program->section, max_conn, listeners, DAEMON_FD_RESERVE,
+				 (unsigned long long)wanted);
 			return;
 		}
 		break;

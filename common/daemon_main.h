@@ -9,9 +9,10 @@
  *   1. the command line and the configuration (daemon_cli.h); -t runs
  *      the check hook and prints "FILE: configuration ok"
  *   2. logging as configured (-f adds stderr)
- *   3. RLIMIT_NOFILE raised to cover max_connections, the listening
- *      sockets and DAEMON_FD_RESERVE for the rest (logged when it moves,
- *      a warning when it cannot reach that)
+ *   3. RLIMIT_NOFILE raised to the hard limit, and beyond it (as root)
+ *      when that is short of max_connections, the listening sockets and
+ *      DAEMON_FD_RESERVE for the rest (logged when it moves, a warning
+ *      when it cannot cover them)
  *   4. the pid file (locked: a second instance refuses to start), then a
  *      listening socket for every `listen` endpoint (unix sockets with
  *      socket_mode, socket_owner, socket_group; never over a live one)
@@ -73,9 +74,10 @@
 struct event_base;
 struct daemon;
 
-/* Descriptors kept for everything but client connections: the resolver's
- * sockets, Redis, MariaDB, the metrics server and its scrapers, pipes,
- * files. */
+/* Descriptors a daemon needs at least for everything but client
+ * connections: the resolver's sockets, Redis, MariaDB, the metrics server
+ * and its scrapers, pipes, files. A floor: the soft limit goes up to the
+ * hard one anyway. */
 #define DAEMON_FD_RESERVE 1024
 
 struct daemon_program {
@@ -145,12 +147,12 @@ void daemon_request_stop(void *d);
 rlim_t daemon_fd_limit_wanted(long long max_connections, size_t listeners, rlim_t hard);
 
 enum daemon_fd_plan {
-	DAEMON_FD_KEEP,		/* the soft limit covers it */
-	DAEMON_FD_RAISE_SOFT,	/* within the hard limit: raise the soft one */
-	DAEMON_FD_RAISE_BOTH,	/* beyond the hard limit: raise both (needs privilege) */
+	DAEMON_FD_KEEP,		/* the soft limit is the hard one, which covers it */
+	DAEMON_FD_RAISE_SOFT,	/* the hard limit covers it: soft up to hard */
+	DAEMON_FD_RAISE_BOTH,	/* the hard limit is short: both to wanted (needs privilege) */
 };
 
-/* What to do with limits cur to cover wanted; set_r is the limit to set
+/* What to do with limits cur, given wanted; set_r is the limit to set
  * (unchanged for DAEMON_FD_KEEP). Pure. */
 enum daemon_fd_plan daemon_fd_limit_plan(const struct rlimit *cur, rlim_t wanted,
 					 struct rlimit *set_r);

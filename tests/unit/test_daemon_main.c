@@ -37,14 +37,19 @@ static void test_fd_limit_plan(void **state)
 		rlim_t set_cur, set_max;
 		const char *why;
 	} cases[] = {
-		{ 4096, 4096, 2026, DAEMON_FD_KEEP, 4096, 4096, "covered: never lowered" },
-		{ 2026, 4096, 2026, DAEMON_FD_KEEP, 2026, 4096, "exactly covered" },
-		{ 1024, 524288, 2026, DAEMON_FD_RAISE_SOFT, 2026, 524288, "within the hard limit" },
-		{ 1024, 2026, 2026, DAEMON_FD_RAISE_SOFT, 2026, 2026, "up to the hard limit" },
+		{ 65536, 65536, 2026, DAEMON_FD_KEEP, 65536, 65536, "covered (systemd's LimitNOFILE)" },
+		{ 2026, 2026, 2026, DAEMON_FD_KEEP, 2026, 2026, "exactly covered" },
+		{ 1024, 524288, 2026, DAEMON_FD_RAISE_SOFT, 524288, 524288, "all of the hard limit" },
+		{ 4096, 524288, 2026, DAEMON_FD_RAISE_SOFT, 524288, 524288,
+		  "covered, still all of the hard limit (the resolver may need it)" },
+		{ 1024, 2026, 2026, DAEMON_FD_RAISE_SOFT, 2026, 2026, "up to a hard limit just enough" },
 		{ 1024, RLIM_INFINITY, 2026, DAEMON_FD_RAISE_SOFT, 2026, RLIM_INFINITY, "no hard limit" },
+		{ 4096, RLIM_INFINITY, 2026, DAEMON_FD_KEEP, 4096, RLIM_INFINITY,
+		  "no hard limit, covered: never lowered" },
 		{ RLIM_INFINITY, RLIM_INFINITY, 2026, DAEMON_FD_KEEP, RLIM_INFINITY, RLIM_INFINITY,
 		  "no limit at all" },
-		{ 1024, 1024, 2026, DAEMON_FD_RAISE_BOTH, 2026, 2026, "beyond the hard limit" },
+		{ 1024, 1024, 2026, DAEMON_FD_RAISE_BOTH, 2026, 2026, "the hard limit short" },
+		{ 1500, 2000, 2026, DAEMON_FD_RAISE_BOTH, 2026, 2026, "the hard limit just short" },
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
