@@ -43,7 +43,8 @@ class GreylistTest(unittest.TestCase):
         cls.mailadm("domain", "add", DOMAIN)
         cls.metrics_port = harness.free_port()
         cls.sock_a = cls.start_milter("milter", cls.metrics_port)
-        cls.sock_b = cls.start_milter("milter2", harness.free_port())
+        # node b scores nothing: greylisting must not lean on reputation
+        cls.sock_b = cls.start_milter("milter2", harness.free_port(), {"reputation": False})
         cls.port_b = harness.free_port()
         # a second smtpd with the second milter: two nodes on one Redis
         second = ("127.0.0.1:%d inet n - n - - smtpd -o smtpd_milters=unix:%s\n"
@@ -59,9 +60,9 @@ class GreylistTest(unittest.TestCase):
         harness.wait_for(lambda: harness.port_open(cls.port_b), 20, "second smtpd")
 
     @classmethod
-    def start_milter(cls, name, metrics_port):
+    def start_milter(cls, name, metrics_port, extra=None):
         sock = cls.stack.path(name + ".sock")
-        conf = cls.stack.config({"milter": {
+        conf = cls.stack.config({"milter": dict({
             "listen": ["unix:" + sock], "user": "", "socket_group": "postfix",
             "internal_networks": ["10.99.0.0/16"], "authserv_id": AUTHSERV_ID,
             "metrics_listen": "127.0.0.1:%d" % metrics_port, "change_check": "200ms",
@@ -70,7 +71,7 @@ class GreylistTest(unittest.TestCase):
             # the few deliveries of a test never make a good reputation
             "good_reputation_score": -5,
             "spam_header_score": 3, "greylist_score": 0, "reject_score": 6,
-            "reputation_flush": "200ms"}})
+            "reputation_flush": "200ms"}, **(extra or {}))})
         cls.stack.start_daemon(name, MILTER, conf, lambda: os.path.exists(sock))
         return sock
 
@@ -190,6 +191,14 @@ class GreylistTest(unittest.TestCase):
         harness.wait_for(lambda: ("carol@" + POOL) in self.mailadm(
             "trusted-reply", "list", "--local", "alice@" + DOMAIN).stdout, 10,
             "the trusted reply in the database")
+
+    def test_5b_a_forged_reply_is_greylisted_without_reputation_too(self):
+        # node b has reputation off; the pair alice wrote through node a is in Redis
+        self.assert_queued(self.send("10.99.0.6", "alice@" + DOMAIN, "dave@" + POOL, "to dave"))
+        out = self.send("100.64.45.9", "dave@" + POOL, "alice@" + DOMAIN, "forged reply b",
+                        port=self.port_b)
+        self.assertRegex(out, r"<\*\* 451 4\.7\.1 Greylisted")
+        self.assertIn("held for DKIM (a reply SPF did not validate)", self.log("milter2"))
 
     def test_6_two_milters_share_greylist_state(self):
         sender, rcpt = "shared@" + NOSPF, "u6@" + DOMAIN
