@@ -5,7 +5,8 @@
  * (1*2DIGIT, 1..50); a= rsa-sha256 or ed25519-sha256; b= and bh= base64;
  * d= a domain, s= a selector; t= and x= 1*12DIGIT; l= digits; c= a
  * canonicalization; h= a colon list (the AMS must have one, the AS must
- * not). Unknown tags are ignored, as RFC 6376 requires.
+ * not). Unknown tags are ignored, as RFC 6376 requires. The checks of
+ * single tags are DKIM's own (dkim_sig.h).
  */
 #include "autoconfig.h"
 
@@ -14,33 +15,19 @@
 
 #include "common/addr.h"
 #include "mailauth/arc_sig.h"
+#include "mailauth/dkim_sig.h"
 #include "mailauth/dkim_tags.h"
 
-#define TIMESTAMP_DIGITS_MAX 12
-#define LENGTH_DIGITS_MAX 19		/* fits a uint64_t */
+/* d= and s= go through dkim_sig_name(), which writes DKIM_NAME_MAX + 1 bytes. */
+_Static_assert(ARC_NAME_MAX == DKIM_NAME_MAX, "ARC and DKIM names have one bound");
+
 #define DOMAINKEY_INFIX "._domainkey."
-
-static int parse_digits(const struct dkim_tag *tag, size_t max_digits, uint64_t *value_r)
-{
-	uint64_t v = 0;
-
-	if (tag->value_len == 0 || tag->value_len > max_digits)
-		return -1;
-	for (size_t i = 0; i < tag->value_len; i++) {
-		char c = tag->value[i];
-		if (c < '0' || c > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(c - '0');
-	}
-	*value_r = v;
-	return 0;
-}
 
 static int parse_instance(const struct dkim_tag *tag, unsigned *instance_r, const char **why_r)
 {
 	uint64_t v;
 
-	if (parse_digits(tag, 2, &v) < 0 || v == 0) {
+	if (dkim_sig_digits(tag, 2, &v) < 0 || v == 0) {
 		*why_r = "i= is not an instance number from 1 to 50";
 		return -1;
 	}
@@ -49,67 +36,6 @@ static int parse_instance(const struct dkim_tag *tag, unsigned *instance_r, cons
 		return -1;
 	}
 	*instance_r = (unsigned)v;
-	return 0;
-}
-
-/* d= and s= : host-name syntax (U-labels allowed, RFC 8616), copied; the
- * domain lowercased without a final dot, the selector as it is. */
-static int parse_name(const struct dkim_tag *tag, char *out, bool is_domain, const char **why_r)
-{
-	const char *why;
-	bool final_dot = tag->value_len > 0 && tag->value[tag->value_len - 1] == '.';
-
-	if (tag->value_len > ARC_NAME_MAX ||
-	    domain_check(tag->value, tag->value_len, ADDR_ALLOW_UTF8 | ADDR_ALLOW_UNDERSCORE, &why) < 0 ||
-	    (!is_domain && final_dot)) {
-		*why_r = is_domain ? "d= is not a domain name" : "s= is not a selector";
-		return -1;
-	}
-	if (is_domain) {
-		if (domain_normalize(tag->value, tag->value_len, out, ARC_NAME_MAX + 1) >= 0)
-			return 0;
-		*why_r = "d= is not a domain name";
-		return -1;
-	}
-	memcpy(out, tag->value, tag->value_len);
-	out[tag->value_len] = '\0';
-	return 0;
-}
-
-static int parse_base64(const struct dkim_tag *tag, unsigned char *out, size_t cap, size_t *len_r)
-{
-	ssize_t n = dkim_base64_decode(tag->value, tag->value_len, out, cap);
-
-	if (n <= 0)
-		return -1;
-	*len_r = (size_t)n;
-	return 0;
-}
-
-/* Splits h= at colons; FWS around names is dropped, empty names kept
- * (they sign nothing). */
-static int parse_h(struct arc_sig *sig, const struct dkim_tag *tag, const char **why_r)
-{
-	size_t pos = 0, len;
-	const char *item;
-
-	sig->h_count = 0;
-	if (tag->value_len == 0)
-		return 0;
-	while (dkim_tags_next_item(tag, &pos, &item, &len)) {
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)item[i] <= ' ' || item[i] == 0x7f) {
-				*why_r = "h= has a header field name with white space in it";
-				return -1;
-			}
-		if (sig->h_count == ARC_SIG_MAX_HEADERS) {
-			*why_r = "h= lists too many header fields";
-			return -1;
-		}
-		sig->h[sig->h_count].name = item;
-		sig->h[sig->h_count].len = len;
-		sig->h_count++;
-	}
 	return 0;
 }
 
@@ -139,24 +65,24 @@ static int parse_common(const struct dkim_tag_list *tags, struct arc_sig *sig, c
 	}
 	if ((b = require(tags, "b", "b= is missing", why_r)) == NULL)
 		return -1;
-	if (parse_base64(b, sig->b, sizeof(sig->b), &sig->b_len) < 0) {
+	if (dkim_sig_base64(b, sig->b, sizeof(sig->b), &sig->b_len) < 0) {
 		*why_r = b->value_len == 0 ? "b= is empty" : "b= is not base64 (or too long)";
 		return -1;
 	}
 	sig->b_span_start = b->span_start;
 	sig->b_span_end = b->span_end;
 	if ((d = require(tags, "d", "d= is missing", why_r)) == NULL ||
-	    parse_name(d, sig->domain, true, why_r) < 0)
+	    dkim_sig_name(d, true, sig->domain, why_r) < 0)
 		return -1;
 	if ((s = require(tags, "s", "s= is missing", why_r)) == NULL ||
-	    parse_name(s, sig->selector, false, why_r) < 0)
+	    dkim_sig_name(s, false, sig->selector, why_r) < 0)
 		return -1;
 	if (strlen(sig->selector) + strlen(DOMAINKEY_INFIX) + strlen(sig->domain) > ADDR_DOMAIN_MAX) {
 		*why_r = "s= and d= make a key name longer than 253 characters";
 		return -1;
 	}
 	if ((t = dkim_tags_find(tags, "t")) != NULL) {
-		if (parse_digits(t, TIMESTAMP_DIGITS_MAX, &sig->t) < 0) {
+		if (dkim_sig_digits(t, DKIM_TIMESTAMP_DIGITS_MAX, &sig->t) < 0) {
 			*why_r = "t= is not a timestamp";
 			return -1;
 		}
@@ -171,11 +97,12 @@ static int parse_message_tags(const struct dkim_tag_list *tags, struct arc_sig *
 
 	if ((bh = require(tags, "bh", "bh= is missing", why_r)) == NULL)
 		return -1;
-	if (parse_base64(bh, sig->bh, sizeof(sig->bh), &sig->bh_len) < 0) {
+	if (dkim_sig_base64(bh, sig->bh, sizeof(sig->bh), &sig->bh_len) < 0) {
 		*why_r = bh->value_len == 0 ? "bh= is empty" : "bh= is not base64 (or too long)";
 		return -1;
 	}
-	if ((h = require(tags, "h", "h= is missing", why_r)) == NULL || parse_h(sig, h, why_r) < 0)
+	if ((h = require(tags, "h", "h= is missing", why_r)) == NULL ||
+	    dkim_sig_header_list(h, sig->h, ARC_SIG_MAX_HEADERS, &sig->h_count, why_r) < 0)
 		return -1;
 	sig->header_canon = sig->body_canon = DKIM_CANON_SIMPLE;
 	if ((c = dkim_tags_find(tags, "c")) != NULL &&
@@ -184,14 +111,15 @@ static int parse_message_tags(const struct dkim_tag_list *tags, struct arc_sig *
 		return -1;
 	}
 	if ((l = dkim_tags_find(tags, "l")) != NULL) {
-		if (parse_digits(l, LENGTH_DIGITS_MAX, &sig->l) < 0) {
+		if (dkim_sig_digits(l, DKIM_LENGTH_DIGITS_MAX, &sig->l) < 0) {
 			*why_r = "l= is not a length";
 			return -1;
 		}
 		sig->has_l = true;
 	}
 	if ((x = dkim_tags_find(tags, "x")) != NULL) {
-		if (parse_digits(x, TIMESTAMP_DIGITS_MAX, &sig->x) < 0 || (sig->has_t && sig->x < sig->t)) {
+		if (dkim_sig_digits(x, DKIM_TIMESTAMP_DIGITS_MAX, &sig->x) < 0 ||
+		    (sig->has_t && sig->x < sig->t)) {
 			*why_r = "x= is not a timestamp after t=";
 			return -1;
 		}
@@ -240,11 +168,7 @@ int arc_sig_parse(enum arc_sig_kind kind, const char *value, size_t len, struct 
 void arc_sig_value_without_b(const struct arc_sig *sig, const char *value, size_t len,
 			     struct strbuf *out)
 {
-	size_t start = sig->b_span_start <= len ? sig->b_span_start : len;
-	size_t end = sig->b_span_end <= len && sig->b_span_end >= start ? sig->b_span_end : start;
-
-	strbuf_append(out, value, start);
-	strbuf_append(out, value + end, len - end);
+	dkim_sig_value_without_b(sig->b_span_start, sig->b_span_end, value, len, out);
 }
 
 bool arc_sig_signs_header(const struct arc_sig *sig, const char *name)

@@ -1,44 +1,40 @@
 /*
- * dkim_verify.c - DKIM verification of every signature on libopendkim.
+ * dkim_verify.c - DKIM verification of every signature (see dkim_verify.h).
  *
- * libopendkim does the parsing, canonicalization and cryptography (RSA and,
- * since 2.11, Ed25519). What this file adds:
- *   - key records come from the caller's key_lookup through
- *     dkim_set_key_lookup(); libopendkim's resolver is also disarmed with a
- *     query-start hook that fails, so no query can leave by another path;
- *   - a prescreen callback marks rsa-sha1 signatures and those past the
- *     per-message maximum as ignored before any key is fetched;
- *   - libopendkim's own minimum key size is switched off and RSA key
- *     sizes are checked here, so that the result for a short key is
- *     configurable and its reason names the size (2.11 reports no size
- *     for Ed25519 keys; they count as 256 bits);
- *   - the verdict of each signature is mapped to an RFC 8601 result and a
- *     reason, in header order.
- * See dkim_verify.h for the contract and the thread-safety rules.
+ * Three stages follow the milter's callbacks, as in arc_verify.c. Header
+ * fields are kept as they come (one buffer, offsets). At the end of the
+ * header block every DKIM-Signature is parsed (dkim_sig.h); those that
+ * policy or syntax already decides are settled there, and the others get
+ * a place in the body hash of their body canonicalization (l= as a
+ * prefix, so any number of signatures cost one pass over the body). At
+ * the end of the message each remaining signature is checked in RFC 6376
+ * 6.1 order: expiry, key (looked up once per selector/domain pair, its
+ * record parsed by dkim_pubkey.h), key against signature, body
+ * hash, header hash and signature, then RFC 8301's key size.
  */
 #include "autoconfig.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/types.h>
 
-#include <opendkim/dkim.h>
-
-#include "common/log.h"
+#include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_crypto.h"
+#include "mailauth/dkim_sig.h"
 #include "mailauth/dkim_verify.h"
 
+#define FIELD_NAME "DKIM-Signature"
 #define REASON_MAX 128
+#define ALGORITHM_MAX 32	/* characters of an unknown a= kept for reports */
 
 struct dkim_verify_lib {
-	DKIM_LIB *lib;
+	const EVP_MD *sha256;
 };
 
 /* One selector/domain pair looked up for this message. */
@@ -46,32 +42,51 @@ struct key_memo {
 	char *selector;
 	char *domain;
 	enum dkim_key_status status;
-	char *txt;		/* with DKIM_KEY_OK */
-	bool too_long;		/* did not fit libopendkim's buffer */
+	struct dkim_pubkey *key;	/* DKIM_KEY_OK and the record is usable */
+	const char *why;		/* DKIM_KEY_OK and it is not */
 };
 
-/* Strings behind one struct dkim_verify_sig. */
-struct sig_store {
-	char *domain;
-	char *selector;
-	char *algorithm;
+struct kept {			/* a header field: offsets into struct dkim_verify.store */
+	size_t name, name_len, value, value_len;
+};
+
+/* One DKIM-Signature field and what the result says of it. */
+struct sig_entry {
+	size_t header;			/* its index among the header fields */
+	struct dkim_sig *parsed;	/* still to check at the end, else NULL */
+	int prefix;			/* its l= among its body hash's prefixes, or -1 */
+	char *domain, *selector, *algorithm;
 	char b[DKIM_VERIFY_B_PREFIX + 1];
 	char reason[REASON_MAX];
 };
 
+/* The body as one body canonicalization sees it. */
+struct body_hash {
+	struct dkim_canon_body *canon;	/* NULL: no signature uses this one */
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	int digest_len;			/* -1: OpenSSL failed */
+	uint64_t length;
+};
+
+enum stage { STAGE_HEADERS, STAGE_BODY, STAGE_DONE };
+
 struct dkim_verify {
-	DKIM *dkim;
 	struct dkim_verify_options opt;
-	const char *error;	/* libopendkim failed on the message itself */
-	bool eoh_done;
-	bool has_sigs;		/* libopendkim found signatures */
-	bool need_body;		/* and will evaluate some */
-	bool ended;
-	struct strbuf field;
+	const EVP_MD *sha256;
+	enum stage stage;
+	bool need_body;
+	bool overflow;			/* a header field was not kept */
+	struct strbuf store;
+	struct kept *kept;
+	size_t kept_count, kept_cap;
+	struct dkim_canon_header *headers;	/* at the end of the header block */
+	size_t *sig_fields;		/* indexes of the DKIM-Signature fields */
+	size_t sig_count, sig_cap;
+	struct sig_entry *entries;
+	struct dkim_verify_sig *sigs;
+	struct body_hash bodies[2];	/* by enum dkim_canon_mode */
 	struct key_memo *memos;
 	size_t memo_count, memo_cap;
-	struct dkim_verify_sig *sigs;
-	struct sig_store *stores;
 	struct dkim_verify_result result;
 };
 
@@ -89,131 +104,7 @@ const char *dkim_result_name(enum dkim_result result)
 	return "permerror";
 }
 
-/* ---- key lookups ---- */
-
-static struct key_memo *memo_find(struct dkim_verify *v, const char *selector, const char *domain)
-{
-	for (size_t i = 0; i < v->memo_count; i++) {
-		struct key_memo *m = &v->memos[i];
-		if (strcasecmp(m->selector, selector) == 0 && strcasecmp(m->domain, domain) == 0)
-			return m;
-	}
-	return NULL;
-}
-
-static struct key_memo *memo_fetch(struct dkim_verify *v, const char *selector, const char *domain)
-{
-	struct key_memo *m = memo_find(v, selector, domain);
-	if (m != NULL)
-		return m;
-	v->memos = xgrow(v->memos, &v->memo_cap, v->memo_count + 1, sizeof(*v->memos));
-	m = &v->memos[v->memo_count++];
-	memset(m, 0, sizeof(*m));
-	m->selector = xstrdup(selector);
-	m->domain = xstrdup(domain);
-	m->status = DKIM_KEY_NOTFOUND;
-	if (v->opt.key_lookup != NULL)
-		m->status = v->opt.key_lookup(v->opt.key_ctx, selector, domain, &m->txt);
-	if (m->status == DKIM_KEY_OK && m->txt == NULL)
-		m->status = DKIM_KEY_NOTFOUND;
-	return m;
-}
-
-static const char *sig_str(unsigned char *s)
-{
-	return s != NULL ? (const char *)s : "";
-}
-
-/* libopendkim's key lookup hook: answers from the caller's key_lookup. */
-static DKIM_CBSTAT key_lookup_cb(DKIM *dkim, DKIM_SIGINFO *sig, u_char *buf, size_t buflen)
-{
-	struct dkim_verify *v = dkim_get_user_context(dkim);
-	const char *selector = sig_str(dkim_sig_getselector(sig));
-	const char *domain = sig_str(dkim_sig_getdomain(sig));
-	if (v == NULL || *selector == '\0' || *domain == '\0')
-		return DKIM_CBSTAT_NOTFOUND;
-	struct key_memo *m = memo_fetch(v, selector, domain);
-	switch (m->status) {
-	case DKIM_KEY_OK:
-		break;
-	case DKIM_KEY_TEMPFAIL:
-		return DKIM_CBSTAT_TRYAGAIN;
-	case DKIM_KEY_NOTFOUND:
-	default:
-		return DKIM_CBSTAT_NOTFOUND;
-	}
-	size_t len = strlen(m->txt);
-	if (buflen == 0 || len >= buflen) {
-		m->too_long = true;
-		return DKIM_CBSTAT_ERROR;
-	}
-	memcpy(buf, m->txt, len + 1);
-	return DKIM_CBSTAT_CONTINUE;
-}
-
-/* libopendkim's DNS query start, replaced so that its resolver can never
- * be used, whatever a signature's q= says. */
-static int dns_start_refused(void *srv, int type, unsigned char *query, unsigned char *buf,
-			     size_t buflen, void **qh)
-{
-	return DKIM_DNS_ERROR;
-}
-
-/* ---- prescreen: what is not evaluated ---- */
-
-static unsigned max_signatures(const struct dkim_verify *v)
-{
-	return v->opt.max_signatures != 0 ? v->opt.max_signatures : DKIM_VERIFY_MAX_SIGNATURES_DEFAULT;
-}
-
-/* The a= tag as written; dkim_sig_getsignalg() says rsa-sha1 for a
- * signature whose a= could not be parsed. */
-static const char *sig_alg_tag(DKIM_SIGINFO *sig)
-{
-	static u_char tag_a[] = "a";
-	return sig_str(dkim_sig_gettagvalue(sig, false, tag_a));
-}
-
-static bool sig_is_sha1(DKIM_SIGINFO *sig)
-{
-	return strcasecmp(sig_alg_tag(sig), "rsa-sha1") == 0;
-}
-
-static bool sig_is_ed25519(DKIM_SIGINFO *sig)
-{
-	return strcasecmp(sig_alg_tag(sig), "ed25519-sha256") == 0;
-}
-
-static DKIM_CBSTAT prescreen_cb(DKIM *dkim, DKIM_SIGINFO **sigs, int nsigs)
-{
-	struct dkim_verify *v = dkim_get_user_context(dkim);
-	if (v == NULL)
-		return DKIM_CBSTAT_CONTINUE;
-	for (int i = 0; i < nsigs; i++) {
-		if ((unsigned)i >= max_signatures(v) || sig_is_sha1(sigs[i]))
-			dkim_sig_ignore(sigs[i]);
-	}
-	return DKIM_CBSTAT_CONTINUE;
-}
-
 /* ---- the library handle ---- */
-
-static int lib_configure(DKIM_LIB *lib)
-{
-	unsigned int flags = DKIM_LIBFLAGS_BADSIGHANDLES | DKIM_LIBFLAGS_FIXCRLF |
-		DKIM_LIBFLAGS_DELAYSIGPROC;	/* keys are fetched at end of message */
-	unsigned int minbits = 0;
-	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags, sizeof(flags)) != DKIM_STAT_OK)
-		return -1;
-	if (dkim_options(lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS, &minbits, sizeof(minbits)) != DKIM_STAT_OK)
-		return -1;
-	if (dkim_set_key_lookup(lib, key_lookup_cb) != DKIM_STAT_OK)
-		return -1;
-	if (dkim_set_prescreen(lib, prescreen_cb) != DKIM_STAT_OK)
-		return -1;
-	dkim_dns_set_query_start(lib, dns_start_refused);
-	return 0;
-}
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -223,31 +114,22 @@ static void set_err(char *err, size_t errlen, const char *msg)
 
 struct dkim_verify_lib *dkim_verify_lib_new(char *err, size_t errlen)
 {
-	DKIM_LIB *lib = dkim_init(NULL, NULL);
-	if (lib == NULL) {
-		set_err(err, errlen, "libopendkim: dkim_init() failed");
+	EVP_PKEY *ed = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+						   (const unsigned char[32]){ 0 }, 32);
+	bool usable = ed != NULL;
+
+	EVP_PKEY_free(ed);
+	if (!usable) {
+		set_err(err, errlen, "OpenSSL: no Ed25519 support");
 		return NULL;
 	}
-	if (!dkim_libfeature(lib, DKIM_FEATURE_SHA256) || !dkim_libfeature(lib, DKIM_FEATURE_ED25519)) {
-		set_err(err, errlen, "libopendkim: built without SHA-256 or Ed25519 support");
-		dkim_close(lib);
-		return NULL;
-	}
-	if (lib_configure(lib) < 0) {
-		set_err(err, errlen, "libopendkim: cannot set options and callbacks");
-		dkim_close(lib);
-		return NULL;
-	}
-	struct dkim_verify_lib *l = xcalloc(1, sizeof(*l));
-	l->lib = lib;
-	return l;
+	struct dkim_verify_lib *lib = xcalloc(1, sizeof(*lib));
+	lib->sha256 = dkim_sha256();
+	return lib;
 }
 
 void dkim_verify_lib_free(struct dkim_verify_lib **lib)
 {
-	if (*lib == NULL)
-		return;
-	dkim_close((*lib)->lib);
 	free(*lib);
 	*lib = NULL;
 }
@@ -258,93 +140,53 @@ struct dkim_verify *dkim_verify_new(struct dkim_verify_lib *lib,
 				    const struct dkim_verify_options *options, const char *id)
 {
 	struct dkim_verify *v = xcalloc(1, sizeof(*v));
-	DKIM_STAT st = DKIM_STAT_OK;
+
+	(void)id;
 	if (options != NULL)
 		v->opt = *options;
-	strbuf_init(&v->field);
-	v->dkim = dkim_verify(lib->lib, (const unsigned char *)(id != NULL ? id : "-"), NULL, &st);
-	if (v->dkim == NULL || dkim_set_user_context(v->dkim, v) != DKIM_STAT_OK)
-		v->error = "libopendkim cannot start a verification";
+	v->sha256 = lib != NULL ? lib->sha256 : dkim_sha256();
+	strbuf_init(&v->store);
 	return v;
-}
-
-/* Appends s with every bare LF (a fold as libmilter may hand it over)
- * written as CRLF, which libopendkim's canonicalization expects. */
-static void append_crlf(struct strbuf *sb, const char *s)
-{
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\n' && (p == s || p[-1] != '\r'))
-			strbuf_append_char(sb, '\r');
-		strbuf_append_char(sb, *p);
-	}
 }
 
 void dkim_verify_header(struct dkim_verify *v, const char *name, const char *value)
 {
-	if (v->dkim == NULL || v->eoh_done || v->error != NULL)
+	size_t name_len = strlen(name), value_len = strlen(value);
+
+	if (v->stage != STAGE_HEADERS)
 		return;
-	strbuf_reset(&v->field);
-	strbuf_append_str(&v->field, name);
-	strbuf_append_char(&v->field, ':');
-	append_crlf(&v->field, value);
-	DKIM_STAT st = dkim_header(v->dkim, (u_char *)v->field.data, v->field.len);
-	if (st != DKIM_STAT_OK)
-		log_debug("dkim: header %s refused by libopendkim: %s", name, dkim_getresultstr(st));
-}
-
-/* Signatures libopendkim found, evaluated or not. */
-static int sig_count(struct dkim_verify *v)
-{
-	DKIM_SIGINFO **sigs = NULL;
-	int n = 0;
-	if (dkim_getsiglist(v->dkim, &sigs, &n) != DKIM_STAT_OK || sigs == NULL)
-		return 0;
-	return n;
-}
-
-bool dkim_verify_eoh(struct dkim_verify *v)
-{
-	if (v->eoh_done)
-		return v->need_body;
-	v->eoh_done = true;
-	if (v->dkim == NULL || v->error != NULL)
-		return false;
-	DKIM_STAT st = dkim_eoh(v->dkim);
-	/* NOSIG also when the prescreen set every signature aside */
-	v->has_sigs = sig_count(v) > 0;
-	if (st == DKIM_STAT_OK) {
-		v->need_body = v->has_sigs;
-	} else if (st != DKIM_STAT_NOSIG) {
-		v->error = "libopendkim refused the header block";
-		log_debug("dkim: end of header: %s", dkim_getresultstr(st));
+	if (v->kept_count == DKIM_VERIFY_MAX_HEADERS ||
+	    v->store.len + name_len + value_len > DKIM_VERIFY_MAX_HEADER_BYTES) {
+		v->overflow = true;
+		return;
 	}
-	return v->need_body;
+	v->kept = xgrow(v->kept, &v->kept_cap, v->kept_count + 1, sizeof(*v->kept));
+	struct kept *k = &v->kept[v->kept_count];
+	k->name = v->store.len;
+	k->name_len = name_len;
+	strbuf_append(&v->store, name, name_len);
+	k->value = v->store.len;
+	k->value_len = value_len;
+	strbuf_append(&v->store, value, value_len);
+	if (dkim_canon_name_matches(name, name_len, FIELD_NAME, strlen(FIELD_NAME))) {
+		v->sig_fields = xgrow(v->sig_fields, &v->sig_cap, v->sig_count + 1, sizeof(*v->sig_fields));
+		v->sig_fields[v->sig_count++] = v->kept_count;
+	}
+	v->kept_count++;
 }
 
-void dkim_verify_body(struct dkim_verify *v, const void *data, size_t len)
-{
-	if (!dkim_verify_eoh(v) || len == 0)
-		return;
-	/* libopendkim does not write to the body; its prototype lacks const. */
-	DKIM_STAT st = dkim_body(v->dkim, (u_char *)(uintptr_t)data, len);
-	if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG)
-		log_debug("dkim: body: %s", dkim_getresultstr(st));
-}
+static void set_reason(struct sig_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- verdicts ---- */
-
-static void set_reason(struct sig_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void set_reason(struct sig_store *s, const char *fmt, ...)
+static void set_reason(struct sig_entry *e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(s->reason, sizeof(s->reason), fmt, ap);
+	int n = vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		s->reason[0] = '\0';
-	else if ((size_t)n >= sizeof(s->reason))
-		memcpy(s->reason + sizeof(s->reason) - 4, "...", 4);	/* cut, and say so */
+		e->reason[0] = '\0';
+	else if ((size_t)n >= sizeof(e->reason))
+		memcpy(e->reason + sizeof(e->reason) - 4, "...", 4);	/* cut, and say so */
 }
 
 static enum dkim_result configured(enum dkim_result r, enum dkim_result dflt)
@@ -352,162 +194,327 @@ static enum dkim_result configured(enum dkim_result r, enum dkim_result dflt)
 	return r == DKIM_RESULT_NONE ? dflt : r;
 }
 
-static void sig_describe(DKIM_SIGINFO *sig, struct dkim_verify_sig *out, struct sig_store *s)
+static unsigned max_signatures(const struct dkim_verify *v)
 {
-	static u_char tag_b[] = "b";
-	s->domain = xstrdup(sig_str(dkim_sig_getdomain(sig)));
-	s->selector = xstrdup(sig_str(dkim_sig_getselector(sig)));
-	s->algorithm = xstrdup(sig_alg_tag(sig));
-	for (char *p = s->algorithm; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	const char *b = sig_str(dkim_sig_gettagvalue(sig, false, tag_b));
+	return v->opt.max_signatures != 0 ? v->opt.max_signatures : DKIM_VERIFY_MAX_SIGNATURES_DEFAULT;
+}
+
+/* d= or s= for reports: the name when its syntax is valid, else "". */
+static char *report_name(const struct dkim_span *raw, bool is_domain)
+{
+	char name[DKIM_NAME_MAX + 1];
+	const char *why;
+	struct dkim_tag tag = { .value = raw->p, .value_len = raw->len };
+
+	if (raw->p == NULL || dkim_sig_name(&tag, is_domain, name, &why) < 0)
+		return xstrdup("");
+	return xstrdup(name);
+}
+
+/* a= for reports: lowercased, printable ASCII, bounded. */
+static char *report_algorithm(const struct dkim_span *raw)
+{
+	size_t n = raw->len < ALGORITHM_MAX ? raw->len : ALGORITHM_MAX;
+	char *s = xmalloc(n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)raw->p[i];
+		s[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c > ' ' && c < 0x7f ? (char)c : '?';
+	}
+	s[n] = '\0';
+	return s;
+}
+
+/* What the result names the signature by (RFC 8601 header.d, header.s,
+ * header.a, header.b), read from the tags even when they are invalid. */
+static void describe(struct sig_entry *e, struct dkim_verify_sig *out, const struct dkim_sig *sig)
+{
 	size_t n = 0;
-	for (; *b != '\0' && n < DKIM_VERIFY_B_PREFIX; b++) {
-		if (*b != ' ' && *b != '\t' && *b != '\r' && *b != '\n')
-			s->b[n++] = *b;
+
+	e->domain = report_name(&sig->raw_d, true);
+	e->selector = report_name(&sig->raw_s, false);
+	e->algorithm = report_algorithm(&sig->raw_a);
+	for (size_t i = 0; i < sig->raw_b.len && n < DKIM_VERIFY_B_PREFIX; i++) {
+		char c = sig->raw_b.p[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/' || c == '=')
+			e->b[n++] = c;
+		else if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+			break;
 	}
-	s->b[n] = '\0';
-	out->domain = s->domain;
-	out->selector = s->selector;
-	out->algorithm = s->algorithm;
-	out->b = s->b;
-	out->reason = s->reason;
-	unsigned int bits = 0;
-	unsigned int flags = dkim_sig_getflags(sig);
-	if ((flags & DKIM_SIGFLAG_PROCESSED) != 0 && sig_is_ed25519(sig))
-		out->key_bits = (flags & DKIM_SIGFLAG_PASSED) != 0 ? 256 : 0;	/* 2.11 reports none */
-	else if ((flags & DKIM_SIGFLAG_PROCESSED) != 0 && dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK)
-		out->key_bits = bits;
-	out->testing = (flags & DKIM_SIGFLAG_TESTKEY) != 0;
+	e->b[n] = '\0';
+	out->domain = e->domain;
+	out->selector = e->selector;
+	out->algorithm = e->algorithm;
+	out->b = e->b;
+	out->reason = e->reason;
 }
 
-/* A signature libopendkim was told to ignore (prescreen). */
-static enum dkim_result verdict_ignored(const struct dkim_verify *v, DKIM_SIGINFO *sig, size_t index,
-					struct sig_store *s)
+/* Gives the signature a body hash to be checked against at the end. */
+static bool take_body(struct dkim_verify *v, struct sig_entry *e)
 {
-	if (index >= max_signatures(v)) {
-		set_reason(s, "not evaluated: more than %u signatures", max_signatures(v));
-		return DKIM_RESULT_POLICY;
+	const struct dkim_sig *sig = e->parsed;
+	struct body_hash *bh = &v->bodies[sig->body_canon];
+
+	if (bh->canon == NULL)
+		bh->canon = dkim_canon_body_new(sig->body_canon, v->sha256);
+	e->prefix = -1;
+	if (sig->has_l && (e->prefix = dkim_canon_body_add_prefix(bh->canon, sig->l)) < 0) {
+		set_reason(e, "more distinct l= values than the verifier checks");
+		return false;
 	}
-	set_reason(s, "rsa-sha1 is not accepted (RFC 8301)");
-	return configured(v->opt.sha1_result, DKIM_RESULT_POLICY);
+	return true;
 }
 
-/* What the key lookup said when libopendkim did not get to check a
- * signature, or NONE when the lookup is not why. */
-static enum dkim_result verdict_lookup(struct dkim_verify *v, struct dkim_verify_sig *out,
-				       struct sig_store *s)
+/* Parses signature i and settles what the header block already decides. */
+static void examine(struct dkim_verify *v, size_t i)
 {
-	struct key_memo *m = memo_find(v, out->selector, out->domain);
-	if (m == NULL)
-		return DKIM_RESULT_NONE;
+	struct sig_entry *e = &v->entries[i];
+	struct dkim_verify_sig *out = &v->sigs[i];
+	const struct dkim_canon_header *h = &v->headers[v->sig_fields[i]];
+	struct dkim_sig *sig = xmalloc(sizeof(*sig));
+	const char *why = NULL;
+	int rc = dkim_sig_parse(h->value, h->value_len, sig, &why);
+
+	e->header = v->sig_fields[i];
+	e->prefix = -1;
+	describe(e, out, sig);
+	if (i >= max_signatures(v)) {
+		set_reason(e, "not evaluated: more than %u signatures", max_signatures(v));
+		out->result = DKIM_RESULT_POLICY;
+	} else if (rc < 0) {
+		set_reason(e, "malformed signature: %s", why);
+		out->result = DKIM_RESULT_PERMERROR;
+	} else if (sig->sha1) {
+		set_reason(e, "rsa-sha1 is not accepted (RFC 8301)");
+		out->result = configured(v->opt.sha1_result, DKIM_RESULT_POLICY);
+	} else if (v->overflow) {
+		set_reason(e, "more header fields than the verifier keeps (%d, or %d bytes)",
+			   DKIM_VERIFY_MAX_HEADERS, DKIM_VERIFY_MAX_HEADER_BYTES);
+		out->result = DKIM_RESULT_PERMERROR;
+	} else {
+		e->parsed = sig;
+		if (take_body(v, e)) {
+			v->need_body = true;
+			return;
+		}
+		e->parsed = NULL;
+		out->result = DKIM_RESULT_PERMERROR;
+	}
+	free(sig);
+}
+
+bool dkim_verify_eoh(struct dkim_verify *v)
+{
+	if (v->stage != STAGE_HEADERS)
+		return v->need_body;
+	v->stage = STAGE_BODY;
+	v->headers = xcalloc(v->kept_count + 1, sizeof(*v->headers));
+	for (size_t k = 0; k < v->kept_count; k++) {
+		const struct kept *f = &v->kept[k];
+		v->headers[k] = (struct dkim_canon_header){ v->store.data + f->name, f->name_len,
+							    v->store.data + f->value, f->value_len };
+	}
+	v->entries = xcalloc(v->sig_count + 1, sizeof(*v->entries));
+	v->sigs = xcalloc(v->sig_count + 1, sizeof(*v->sigs));
+	for (size_t i = 0; i < v->sig_count; i++)
+		examine(v, i);
+	v->result.count = v->sig_count;
+	v->result.sigs = v->sigs;
+	return v->need_body;
+}
+
+void dkim_verify_body(struct dkim_verify *v, const void *data, size_t len)
+{
+	if (!dkim_verify_eoh(v) || v->stage != STAGE_BODY)
+		return;
+	for (size_t b = 0; b < 2; b++)
+		if (v->bodies[b].canon != NULL)
+			dkim_canon_body_update(v->bodies[b].canon, data, len);
+}
+
+/* ---- keys ---- */
+
+static struct key_memo *memo_fetch(struct dkim_verify *v, const char *selector, const char *domain)
+{
+	for (size_t i = 0; i < v->memo_count; i++) {
+		struct key_memo *m = &v->memos[i];
+		if (strcasecmp(m->selector, selector) == 0 && strcmp(m->domain, domain) == 0)
+			return m;
+	}
+	v->memos = xgrow(v->memos, &v->memo_cap, v->memo_count + 1, sizeof(*v->memos));
+	struct key_memo *m = &v->memos[v->memo_count++];
+	char *txt = NULL;
+	memset(m, 0, sizeof(*m));
+	m->selector = xstrdup(selector);
+	m->domain = xstrdup(domain);
+	m->status = DKIM_KEY_NOTFOUND;
+	if (v->opt.key_lookup != NULL)
+		m->status = v->opt.key_lookup(v->opt.key_ctx, selector, domain, &txt);
+	if (m->status == DKIM_KEY_OK && txt == NULL)
+		m->status = DKIM_KEY_NOTFOUND;
+	if (m->status == DKIM_KEY_OK && dkim_pubkey_parse(txt, strlen(txt), &m->key, &m->why) < 0)
+		m->key = NULL;
+	free(txt);
+	return m;
+}
+
+/* The signature's key, or NULL with the verdict in *result_r. */
+static const struct dkim_pubkey *sig_key(struct dkim_verify *v, struct sig_entry *e,
+					 struct dkim_verify_sig *out, enum dkim_result *result_r)
+{
+	const struct dkim_sig *sig = e->parsed;
+	const struct key_memo *m = memo_fetch(v, sig->selector, sig->domain);
+
+	*result_r = DKIM_RESULT_PERMERROR;
 	if (m->status == DKIM_KEY_TEMPFAIL) {
-		set_reason(s, "key lookup failed temporarily");
-		return DKIM_RESULT_TEMPERROR;
+		set_reason(e, "key lookup failed temporarily");
+		*result_r = DKIM_RESULT_TEMPERROR;
+		return NULL;
 	}
-	if (m->too_long) {
-		set_reason(s, "key record longer than libopendkim accepts");
-		return DKIM_RESULT_PERMERROR;
+	if (m->status != DKIM_KEY_OK) {
+		set_reason(e, "no key record");
+		return NULL;
 	}
-	return DKIM_RESULT_NONE;
+	if (m->key == NULL) {
+		set_reason(e, "key record: %s", m->why);
+		return NULL;
+	}
+	out->testing = m->key->testing;
+	if (m->key->type != dkim_alg_key_type(sig->alg)) {
+		set_reason(e, "key record: k= does not match a=");
+		return NULL;
+	}
+	out->key_bits = m->key->bits;
+	if (m->key->strict && sig->i_subdomain) {
+		set_reason(e, "key record: t=s, and i= names a subdomain of d=");
+		return NULL;
+	}
+	return m->key;
 }
 
-static enum dkim_result verdict_error(int err, struct sig_store *s)
+/* ---- checking a signature ---- */
+
+/* 0 when the body hash matches bh=, else -1 with the reason set. */
+static int check_body(const struct dkim_verify *v, struct sig_entry *e)
 {
-	switch (err) {
-	case DKIM_SIGERROR_BADSIG:
-		set_reason(s, "signature did not verify");
-		return DKIM_RESULT_FAIL;
-	case DKIM_SIGERROR_EXPIRED:
-		set_reason(s, "signature expired");
-		return DKIM_RESULT_FAIL;
-	case DKIM_SIGERROR_NOKEY:
-		set_reason(s, "no key record");
-		return DKIM_RESULT_PERMERROR;
-	case DKIM_SIGERROR_KEYREVOKED:
-		set_reason(s, "key revoked");
-		return DKIM_RESULT_PERMERROR;
-	case DKIM_SIGERROR_DNSSYNTAX:
-		set_reason(s, "key record syntax error");
-		return DKIM_RESULT_PERMERROR;
-	case DKIM_SIGERROR_KEYDECODE:
-		set_reason(s, "key cannot be decoded");
-		return DKIM_RESULT_PERMERROR;
-	case DKIM_SIGERROR_KEYFAIL:
-		set_reason(s, "key lookup failed");
-		return DKIM_RESULT_TEMPERROR;
-	default: {
-		const char *text = dkim_sig_geterrorstr(err);
-		set_reason(s, "%s", text != NULL ? text : "unusable signature");
-		return DKIM_RESULT_PERMERROR;
+	const struct dkim_sig *sig = e->parsed;
+	const struct body_hash *body = &v->bodies[sig->body_canon];
+	unsigned char prefix[EVP_MAX_MD_SIZE];
+	const unsigned char *digest = body->digest;
+	int digest_len = body->digest_len;
+
+	if (sig->has_l) {
+		if (sig->l > body->length) {
+			set_reason(e, "l= is longer than the body");
+			return -1;
+		}
+		digest = prefix;
+		digest_len = dkim_canon_body_prefix(body->canon, e->prefix, prefix);
 	}
+	if (digest_len < 0 || (size_t)digest_len != sig->bh_len || memcmp(digest, sig->bh, sig->bh_len) != 0) {
+		set_reason(e, "body hash mismatch");
+		return -1;
 	}
+	return 0;
 }
 
-static enum dkim_result verdict_pass(const struct dkim_verify *v, DKIM_SIGINFO *sig,
-				     const struct dkim_verify_sig *out, struct sig_store *s)
+/* Hashes what the signature signs (RFC 6376 3.7): the fields h= picks,
+ * bottom-up, among all but the signature's own field, then that field
+ * with b= emptied and no CRLF after it. Returns the hash's length or -1. */
+static int header_hash(const struct dkim_verify *v, const struct sig_entry *e, unsigned char *hash)
 {
+	const struct dkim_sig *sig = e->parsed;
+	const struct dkim_canon_header *self = &v->headers[e->header];
+	struct dkim_canon_header *others = xmalloc((v->kept_count + 1) * sizeof(*others));
+	long picked[DKIM_SIG_MAX_NAMES];
+	struct strbuf data = STRBUF_INIT, without_b = STRBUF_INIT;
+	size_t count = 0;
+	unsigned int len = 0;
+
+	for (size_t k = 0; k < v->kept_count; k++)
+		if (k != e->header)
+			others[count++] = v->headers[k];
+	dkim_canon_select_headers(others, count, sig->h, sig->h_count, picked);
+	for (size_t n = 0; n < sig->h_count; n++) {
+		if (picked[n] < 0)
+			continue;
+		const struct dkim_canon_header *h = &others[picked[n]];
+		dkim_canon_header_append(&data, sig->header_canon, h->name, h->name_len, h->value, h->value_len);
+		strbuf_append(&data, "\r\n", 2);
+	}
+	dkim_sig_value_without_b(sig->b_span_start, sig->b_span_end, self->value, self->value_len,
+				 &without_b);
+	dkim_canon_header_append(&data, sig->header_canon, self->name, self->name_len, without_b.data,
+				 without_b.len);
+	int ok = EVP_Digest(data.data, data.len, hash, &len, v->sha256, NULL);
+	strbuf_release(&data);
+	strbuf_release(&without_b);
+	free(others);
+	return ok == 1 ? (int)len : -1;
+}
+
+static enum dkim_result evaluate(struct dkim_verify *v, size_t i)
+{
+	struct sig_entry *e = &v->entries[i];
+	struct dkim_verify_sig *out = &v->sigs[i];
+	const struct dkim_sig *sig = e->parsed;
+	unsigned char hash[EVP_MAX_MD_SIZE];
+	enum dkim_result result;
+
+	if (sig->has_x && (uint64_t)clock_wall_s() > sig->x) {
+		set_reason(e, "signature expired (x=)");
+		return DKIM_RESULT_FAIL;
+	}
+	const struct dkim_pubkey *key = sig_key(v, e, out, &result);
+	if (key == NULL)
+		return result;
+	if (check_body(v, e) < 0)
+		return DKIM_RESULT_FAIL;
+	int hash_len = header_hash(v, e, hash);
+	if (hash_len < 0) {
+		set_reason(e, "OpenSSL could not hash the header fields");
+		return DKIM_RESULT_TEMPERROR;
+	}
+	if (!dkim_crypto_verify(key->pkey, sig->alg, hash, (size_t)hash_len, sig->b, sig->b_len)) {
+		set_reason(e, "signature did not verify");
+		return DKIM_RESULT_FAIL;
+	}
 	unsigned min = v->opt.min_rsa_bits != 0 ? v->opt.min_rsa_bits : DKIM_RSA_MIN_BITS_DEFAULT;
-	if (!sig_is_ed25519(sig) && out->key_bits < min) {
-		set_reason(s, "RSA key of %u bits, under %u (RFC 8301)", out->key_bits, min);
+	if (key->type == DKIM_KEY_RSA && key->bits < min) {
+		set_reason(e, "RSA key of %u bits, under %u (RFC 8301)", key->bits, min);
 		return configured(v->opt.short_key_result, DKIM_RESULT_PERMERROR);
 	}
-	s->reason[0] = '\0';
+	e->reason[0] = '\0';
 	return DKIM_RESULT_PASS;
 }
 
-static enum dkim_result sig_verdict(struct dkim_verify *v, DKIM_SIGINFO *sig, size_t index,
-				    struct dkim_verify_sig *out, struct sig_store *s)
+static void finish_body_hashes(struct dkim_verify *v)
 {
-	unsigned int flags = dkim_sig_getflags(sig);
-	int err = dkim_sig_geterror(sig);
-	if ((flags & DKIM_SIGFLAG_IGNORE) != 0)
-		return verdict_ignored(v, sig, index, s);
-	enum dkim_result r = verdict_lookup(v, out, s);
-	if (r != DKIM_RESULT_NONE && (flags & DKIM_SIGFLAG_PROCESSED) == 0)
-		return r;
-	if ((flags & DKIM_SIGFLAG_PASSED) != 0 && dkim_sig_getbh(sig) == DKIM_SIGBH_MATCH)
-		return verdict_pass(v, sig, out, s);
-	if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
-		set_reason(s, "body hash mismatch");
-		return DKIM_RESULT_FAIL;
+	for (size_t b = 0; b < 2; b++) {
+		struct body_hash *bh = &v->bodies[b];
+		if (bh->canon == NULL)
+			continue;
+		bh->digest_len = dkim_canon_body_final(bh->canon, bh->digest);
+		bh->length = dkim_canon_body_length(bh->canon);
 	}
-	if (err > DKIM_SIGERROR_OK)
-		return verdict_error(err, s);
-	set_reason(s, "not evaluated: %s", v->error != NULL ? v->error : "libopendkim did not check it");
-	return DKIM_RESULT_TEMPERROR;
-}
-
-static void collect(struct dkim_verify *v)
-{
-	DKIM_SIGINFO **sigs = NULL;
-	int n = 0;
-	if (dkim_getsiglist(v->dkim, &sigs, &n) != DKIM_STAT_OK || n <= 0 || sigs == NULL)
-		return;
-	v->sigs = xcalloc((size_t)n, sizeof(*v->sigs));
-	v->stores = xcalloc((size_t)n, sizeof(*v->stores));
-	for (size_t i = 0; i < (size_t)n; i++) {
-		sig_describe(sigs[i], &v->sigs[i], &v->stores[i]);
-		v->sigs[i].result = sig_verdict(v, sigs[i], i, &v->sigs[i], &v->stores[i]);
-	}
-	v->result.count = (size_t)n;
-	v->result.sigs = v->sigs;
 }
 
 void dkim_verify_end(struct dkim_verify *v)
 {
-	if (v->ended)
+	dkim_verify_eoh(v);
+	if (v->stage == STAGE_DONE)
 		return;
-	v->ended = true;
-	if (dkim_verify_eoh(v)) {
-		_Bool testkey = false;
-		DKIM_STAT st = dkim_eom(v->dkim, &testkey);
-		if (st != DKIM_STAT_OK)
-			log_debug("dkim: end of message: %s", dkim_getresultstr(st));
+	v->stage = STAGE_DONE;
+	finish_body_hashes(v);
+	for (size_t i = 0; i < v->sig_count; i++) {
+		struct sig_entry *e = &v->entries[i];
+		if (e->parsed == NULL)
+			continue;
+		v->sigs[i].result = evaluate(v, i);
+		free(e->parsed);
+		e->parsed = NULL;
 	}
-	if (v->has_sigs)
-		collect(v);
-	v->result.error = v->error;
 }
 
 const struct dkim_verify_result *dkim_verify_result(const struct dkim_verify *v)
@@ -518,24 +525,29 @@ const struct dkim_verify_result *dkim_verify_result(const struct dkim_verify *v)
 void dkim_verify_free(struct dkim_verify **vp)
 {
 	struct dkim_verify *v = *vp;
+
 	if (v == NULL)
 		return;
-	if (v->dkim != NULL)
-		dkim_free(v->dkim);
 	for (size_t i = 0; i < v->memo_count; i++) {
 		free(v->memos[i].selector);
 		free(v->memos[i].domain);
-		free(v->memos[i].txt);
+		dkim_pubkey_free(&v->memos[i].key);
 	}
 	free(v->memos);
-	for (size_t i = 0; i < v->result.count; i++) {
-		free(v->stores[i].domain);
-		free(v->stores[i].selector);
-		free(v->stores[i].algorithm);
+	for (size_t i = 0; v->entries != NULL && i < v->sig_count; i++) {
+		free(v->entries[i].parsed);
+		free(v->entries[i].domain);
+		free(v->entries[i].selector);
+		free(v->entries[i].algorithm);
 	}
-	free(v->stores);
+	for (size_t b = 0; b < 2; b++)
+		dkim_canon_body_free(&v->bodies[b].canon);
+	free(v->entries);
 	free(v->sigs);
-	strbuf_release(&v->field);
+	free(v->sig_fields);
+	free(v->headers);
+	free(v->kept);
+	strbuf_release(&v->store);
 	free(v);
 	*vp = NULL;
 }

@@ -1,6 +1,7 @@
 /*
  * dkim_verify.h - DKIM verification of every signature of a message
- * (RFC 6376, RFC 8301, RFC 8463) on libopendkim, for limristem-milter.
+ * (RFC 6376, RFC 8301, RFC 8463), our own code on OpenSSL, for
+ * limristem-milter.
  *
  * One library handle per process, one verifier per message, fed the way
  * libmilter hands a message over:
@@ -17,35 +18,47 @@
  *
  * Header fields as for arc_verify.h: the name without the colon, the value exactly
  * as it followed the colon (negotiate SMFIP_HDR_LEADSPC); folds CRLF or LF.
- * The body is the raw body as libmilter delivers it.
+ * The body is the raw body as libmilter delivers it (bare LF is taken as
+ * CRLF); it is canonicalized and hashed as it streams by, once per body
+ * canonicalization whatever the number of signatures, and never kept.
+ * Header fields are kept (h= may name any of them) within
+ * DKIM_VERIFY_MAX_HEADERS and DKIM_VERIFY_MAX_HEADER_BYTES.
  *
- * Keys: libopendkim's own resolver is never used. Every key record comes
- * through options.key_lookup (the milter backs it with dns_lookup() of
- * common/dns.h: blocking, cached, bounded by a timeout); each
- * selector/domain pair is asked once per message. A lookup runs inside
- * dkim_verify_end(), in the calling thread.
+ * Keys: every key record comes through options.key_lookup (the milter
+ * backs it with dns_lookup() of common/dns.h: blocking, cached, bounded by
+ * a timeout); each selector/domain pair is asked once per message. A
+ * lookup runs inside dkim_verify_end(), in the calling thread.
  *
- * Policy, applied on top of libopendkim's verdict:
+ * Signatures (RFC 6376 3.5, checked by dkim_sig.h): v=1, a=, b=, bh=, d=,
+ * h= naming From, s= required; i= d= or a subdomain; x= not before t=;
+ * q= offering dns/txt; c= simple/simple when absent; tags case-sensitive,
+ * a tag twice is malformed. Header fields are picked bottom-up for h=
+ * (names not present sign nothing), the DKIM-Signature itself hashed last
+ * with b= emptied; l= limits the body hashed. Key records (RFC 6376
+ * 3.6.1, dkim_pubkey.h): v=DKIM1 first if present, k= matching a=, h=
+ * allowing sha256, s= email or *, t=y (testing), t=s (i= may not name a
+ * subdomain of d=), p= empty when revoked; Ed25519 keys are the raw 32
+ * bytes (RFC 8463), and an Ed25519 signature is over the SHA-256 of the
+ * canonicalized data.
+ *
+ * Policy:
  *   - rsa-sha1 signatures are not evaluated (no key lookup) and get
  *     options.sha1_result (default policy; fail if configured), RFC 8301 3.1;
  *   - RSA keys under options.min_rsa_bits (default 1024) get
- *     options.short_key_result (default permerror), RFC 8301 3.2;
- *   - ed25519-sha256 (RFC 8463) is verified by libopendkim 2.11 itself;
+ *     options.short_key_result (default permerror), RFC 8301 3.2, for a
+ *     signature that is otherwise valid;
  *   - signatures after the first options.max_signatures (default 10) are
  *     not evaluated: result policy, reason says so.
- * Other verdicts: fail for a bad signature, a body hash mismatch or an
- * expired x=; permerror for a malformed signature, a missing, revoked or
- * unusable key (libopendkim 2.11 copies a key record into a 1024-byte
- * buffer, so records longer than that, RSA keys of about 6000 bits and
- * up, are permerror too); temperror when the key lookup failed
- * temporarily. neutral is never given; a message without signatures has
- * count 0 (dkim=none). A pass with testing set (t=y) is still a pass:
- * what to make of it is the caller's choice.
+ * Other verdicts: fail for a bad signature, a body hash mismatch, l=
+ * longer than the body or an expired x=; permerror for a malformed
+ * signature, a missing, revoked or unusable key (also one of another type
+ * than a=, or t=s against a subdomain i=); temperror when the key lookup
+ * failed temporarily. neutral is never given; a message without
+ * signatures has count 0 (dkim=none). A pass with testing set (t=y) is
+ * still a pass: what to make of it is the caller's choice.
  *
  * Threads: the library handle is created once before any thread uses it
- * and is then only read (libopendkim's DKIM_LIB is shareable; its options
- * and callbacks are set here once and never again). A verifier (and the
- * libopendkim DKIM handle inside it) belongs to one message and must be
+ * and is then only read. A verifier belongs to one message and must be
  * used by one thread at a time; any number of verifiers may run in
  * parallel. key_lookup is called from the thread running
  * dkim_verify_end(), with its own ctx.
@@ -63,6 +76,10 @@
 #define DKIM_VERIFY_MAX_SIGNATURES_DEFAULT 10
 /* Characters of b= kept for header.b (RFC 6008 asks for at least 8). */
 #define DKIM_VERIFY_B_PREFIX 16
+/* Header fields kept per message, and their names' and values' bytes; past
+ * either, every signature is permerror. */
+#define DKIM_VERIFY_MAX_HEADERS 1000
+#define DKIM_VERIFY_MAX_HEADER_BYTES (1024 * 1024)
 
 /* RFC 8601 2.7.1 dkim results. */
 enum dkim_result {
@@ -100,21 +117,22 @@ struct dkim_verify_sig {
 struct dkim_verify_result {
 	size_t count;		/* 0: the message has no DKIM-Signature */
 	const struct dkim_verify_sig *sigs;	/* in header order, top first */
-	/* Non-NULL when libopendkim could not process the message at all
-	 * (count may then be 0 though signatures were present): treat as
-	 * temperror. */
+	/* Non-NULL when the message could not be processed at all (count may
+	 * then be 0 though signatures were present): treat as temperror.
+	 * Kept for callers; nothing sets it now that verification cannot fail
+	 * as a whole. */
 	const char *error;
 };
 
 struct dkim_verify_lib;
 struct dkim_verify;
 
-/* NULL with a message in err when libopendkim cannot be set up. */
+/* NULL with a message in err when OpenSSL lacks what DKIM needs. */
 struct dkim_verify_lib *dkim_verify_lib_new(char *err, size_t errlen);
 /* Only after every verifier made with it is freed. */
 void dkim_verify_lib_free(struct dkim_verify_lib **lib);
 
-/* id: the queue id, for libopendkim's messages. Never NULL. */
+/* id: the queue id (unused, kept for callers). Never NULL. */
 struct dkim_verify *dkim_verify_new(struct dkim_verify_lib *lib,
 				    const struct dkim_verify_options *options, const char *id);
 void dkim_verify_header(struct dkim_verify *v, const char *name, const char *value);

@@ -26,6 +26,7 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/dkim_fold.c mailauth/dkim_fold.h \
 	mailauth/dkim_signkey.c mailauth/dkim_signkey.h \
 	mailauth/dkim_pubkey.c mailauth/dkim_pubkey.h \
+	mailauth/dkim_sig.c mailauth/dkim_sig.h \
 	mailauth/dkim_sign.c mailauth/dkim_sign.h \
 	mailauth/dkim_tags.c mailauth/dkim_tags.h \
 	mailauth/dkim_verify.c mailauth/dkim_verify.h \
@@ -97,7 +98,8 @@ tests_bench_sign_bench_LDADD = $(MAILAUTH_TEST_LDADD)
 
 # --- fuzz targets --------------------------------------------------------------
 FUZZ_TARGETS += tests/fuzz/fuzz_arc tests/fuzz/fuzz_arc_seal tests/fuzz/fuzz_authres \
-	tests/fuzz/fuzz_dkim_tags tests/fuzz/fuzz_from_header tests/fuzz/fuzz_spf_record
+	tests/fuzz/fuzz_dkim_sig tests/fuzz/fuzz_dkim_tags tests/fuzz/fuzz_from_header \
+	tests/fuzz/fuzz_spf_record
 if ENABLE_FUZZING
 tests_fuzz_fuzz_arc_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_arc_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
@@ -108,6 +110,9 @@ tests_fuzz_fuzz_arc_seal_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_fuzz_fuzz_authres_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_authres_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_fuzz_fuzz_authres_LDADD = $(MAILAUTH_TEST_LDADD)
+tests_fuzz_fuzz_dkim_sig_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_dkim_sig_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
+tests_fuzz_fuzz_dkim_sig_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_fuzz_fuzz_dkim_tags_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_dkim_tags_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_fuzz_fuzz_dkim_tags_LDADD = $(MAILAUTH_TEST_LDADD)

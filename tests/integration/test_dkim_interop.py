@@ -1,15 +1,18 @@
 """DKIM verification (mailauth/dkim_verify.c) against independent signers:
-dkimpy's dkimsign (RSA and Ed25519, relaxed and simple canonicalization)
-and the OpenDKIM filter in test mode (opendkim -t; RSA-SHA256). Each signed
-message must pass in lr-dkimverify, then fail once its body or a signed
-header field changes. opendkim-testmsg (opendkim-tools) can only sign with
-rsa-sha1, so its signature checks the RFC 8301 policy instead.
+dkimpy's dkimsign (RSA and Ed25519, relaxed and simple canonicalization),
+the OpenDKIM filter in test mode (opendkim -t; RSA-SHA256) and Mail::DKIM
+(libmail-dkim-perl; RSA-SHA256, which folds inside h=, bh= and b=). Each
+signed message must pass in lr-dkimverify, then fail once its body or a
+signed header field changes. opendkim-testmsg (opendkim-tools) can only
+sign with rsa-sha1, so its signature checks the RFC 8301 policy instead.
 
-No service is needed: lr-dkimverify reads key records from a file, so the
-keys never go through DNS here (the unit test and the milter's own tests
-cover the lookup path)."""
+DkimInteropTest needs no service: lr-dkimverify reads key records from a
+file. DkimThroughPostfixTest sends the same signers' messages through a
+real Postfix to limristem-milter, keys published by nsd, and reads the
+verdicts from the Authentication-Results the milter adds."""
 
 import base64
+import email
 import os
 import re
 import shutil
@@ -18,6 +21,19 @@ import tempfile
 import unittest
 
 import harness
+
+MAILDKIM_SIGN = r"""
+use strict;
+use Mail::DKIM::Signer;
+use Mail::DKIM::TextWrap;
+my ($selector, $domain, $key, $method) = @ARGV;
+my $signer = Mail::DKIM::Signer->new(Algorithm => "rsa-sha256", Method => $method,
+    Domain => $domain, Selector => $selector, KeyFile => $key);
+binmode STDIN; binmode STDOUT;
+local $/; my $msg = <STDIN>;
+$signer->PRINT($msg); $signer->CLOSE;
+print $signer->signature->as_string, "\015\012", $msg;
+"""
 
 MESSAGE = (b"From: Alice <alice@interop.example>\r\n"
            b"To: Bob <bob@example.net>\r\n"
@@ -85,6 +101,15 @@ def opendkim_sign(msg, selector, key_path, canon, tmpdir):
         raise RuntimeError("opendkim -t: %s%s" % (r.stdout.decode(), r.stderr.decode()))
     value = re.sub(rb"\r?\n", b"\r\n", m.group(1))
     return b"DKIM-Signature: " + value + b"\r\n" + msg
+
+
+def maildkim_sign(msg, selector, key_path, canon):
+    """Signs with Mail::DKIM::Signer (rsa-sha256, its default header list)."""
+    r = subprocess.run(["perl", "-e", MAILDKIM_SIGN, selector, DOMAIN, key_path, canon], input=msg,
+                       capture_output=True, timeout=30)
+    if r.returncode != 0 or not r.stdout.startswith(b"DKIM-Signature:"):
+        raise RuntimeError("Mail::DKIM: %s" % r.stderr.decode())
+    return r.stdout
 
 
 def opendkim_testmsg_sign(msg, selector, key_path, tmpdir):
@@ -188,6 +213,13 @@ class DkimInteropTest(unittest.TestCase):
                 self.assertIn(("c=%s" % canon).encode(), signed)
                 self.check_signed(signed, "rsa", "rsa-sha256")
 
+    def test_maildkim_signatures(self):
+        for canon in ("relaxed/relaxed", "simple/simple", "relaxed/simple", "simple/relaxed"):
+            with self.subTest(c=canon):
+                signed = maildkim_sign(MESSAGE, "rsa", self.rsa, canon)
+                self.assertIn(("c=%s" % canon).encode(), signed)
+                self.check_signed(signed, "rsa", "rsa-sha256")
+
     def test_opendkim_testmsg_sha1(self):
         """Its rsa-sha1 signature is set aside (RFC 8301), never a pass."""
         signed = opendkim_testmsg_sign(MESSAGE, "rsa", self.rsa, self.dir)
@@ -195,6 +227,88 @@ class DkimInteropTest(unittest.TestCase):
         self.assertEqual([(s["a"], s["result"]) for s in sigs], [("rsa-sha1", "policy")])
         sigs = self.verify(signed, "--sha1-fail")
         self.assertEqual(sigs[0]["result"], "fail")
+
+
+class DkimThroughPostfixTest(unittest.TestCase):
+    """The signers' messages through Postfix to limristem-milter: each must
+    get dkim=pass for its d= and selector, and dkim=fail once changed."""
+
+    AUTHSERV_ID = "mx.interop.example"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = stack = harness.stack()
+        cls.dir = tempfile.mkdtemp(prefix="lr-dkim-postfix-")
+        cls.rsa, rsa_txt = make_rsa(cls.dir, "rsa")
+        cls.ed, ed_txt = make_ed25519(cls.dir, "ed")
+        stack.zones[DOMAIN] = ("rsa._domainkey IN TXT %s\ned._domainkey IN TXT %s\n"
+                               % (txt_strings(rsa_txt), txt_strings(ed_txt)))
+        if "nsd" in stack.services:
+            stack.stop_dns(kill=False)
+        stack.start_dns()
+        cls.sock = stack.path("milter-dkim-interop.sock")
+        conf = stack.config({"milter": {
+            "listen": ["unix:" + cls.sock], "user": "", "socket_group": "postfix",
+            # not loopback, where the test's mail comes from: that would be outbound
+            "internal_networks": ["10.99.0.0/16"],
+            "authserv_id": cls.AUTHSERV_ID, "reputation": False}}, redis=False, database=False)
+        stack.start_daemon("milter-dkim-interop", "milter/limristem-milter", conf,
+                           lambda: os.path.exists(cls.sock))
+        stack.start_postfix({"smtpd_milters": "unix:" + cls.sock, "milter_default_action": "tempfail",
+                             "smtpd_recipient_restrictions": "permit_mynetworks, reject",
+                             "local_header_rewrite_clients": ""})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.stop_postfix()
+        cls.stack.services.pop("milter-dkim-interop").stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def deliver(self, signed):
+        """Sends signed through Postfix; the delivered copy's verdicts, one
+        "dkim=RESULT header.d=D header.s=S" per signature."""
+        subject = re.search(rb"(?m)^Subject: (.*?)\r?$", signed).group(1).decode()
+        r = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % self.stack.postfix["smtp_port"],
+                            "--from", "alice@" + DOMAIN, "--to", "b@limristem.example",
+                            "--data", "-"], input=signed, capture_output=True, timeout=60)
+        self.assertIn(b"<-  250 2.0.0 Ok: queued", r.stdout, r.stdout.decode())
+        message = email.message_from_string(self.stack.sink_message(subject))
+        ours = [" ".join(v.split()) for v in message.get_all("Authentication-Results", [])
+                if v.strip().startswith(self.AUTHSERV_ID + ";")]
+        self.assertEqual(len(ours), 1, message.get_all("Authentication-Results"))
+        return re.findall(r"dkim=(\w+) [^;]*?header\.d=(\S+) header\.s=(\S+)", ours[0])
+
+    def check(self, name, sign, selector):
+        msg = MESSAGE.replace(b"Subject: interop   check", b"Subject: through postfix " + name.encode())
+        signed = sign(msg)
+        self.assertEqual(self.deliver(signed), [("pass", DOMAIN, selector)])
+        changed = sign(msg.replace(b"Subject: through postfix", b"Subject: changed"))
+        changed = changed.replace(b"signed by someone else", b"signed by nobody else")
+        self.assertEqual(self.deliver(changed), [("fail", DOMAIN, selector)])
+
+    def test_dkimpy(self):
+        for alg, selector, key in (("rsa-sha256", "rsa", self.rsa), ("ed25519-sha256", "ed", self.ed)):
+            for canon in (("relaxed", "relaxed"), ("simple", "simple")):
+                name = "dkimpy %s %s-%s" % (alg, canon[0], canon[1])
+                with self.subTest(name):
+                    self.check(name, lambda m: dkimsign(m, selector, key, alg, *canon), selector)
+
+    def test_opendkim(self):
+        for canon in ("relaxed/relaxed", "simple/simple"):
+            with self.subTest(canon):
+                self.check("opendkim " + canon, lambda m: opendkim_sign(m, "rsa", self.rsa, canon,
+                                                                       self.dir), "rsa")
+
+    def test_maildkim(self):
+        for canon in ("relaxed/relaxed", "simple/simple"):
+            with self.subTest(canon):
+                self.check("Mail::DKIM " + canon, lambda m: maildkim_sign(m, "rsa", self.rsa, canon),
+                           "rsa")
+
+
+def txt_strings(value):
+    """A TXT value in zone-file syntax, in strings of at most 255 bytes."""
+    return " ".join('"%s"' % value[i:i + 250] for i in range(0, len(value), 250))
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
  * test_dkim_sign.c - DKIM signing (mailauth/dkim_sign.c, mailauth/dkim_signkey.c,
  * mailauth/dkim_fold.c) and the signing half of mailauth/dkim_crypto.c.
  *
- * Signatures made here are checked by our verifier on libopendkim
- * (mailauth/dkim_verify.h) with keys from an in-process fake lookup: a table
- * of messages, canonicalizations and key sets must pass, and fail once the
- * body changes or a From, Subject or Reply-To is added (oversigning).
+ * Signatures made here are checked by our verifier (mailauth/dkim_verify.h,
+ * which shares only canonicalization with the signer; tests/integration
+ * checks both against dkimpy, OpenDKIM and Mail::DKIM) with keys from an
+ * in-process fake lookup: a table of messages, canonicalizations and key
+ * sets must pass, and fail once the body changes or a From, Subject or
+ * Reply-To is added (oversigning).
  * Keys are fresh files in a temporary directory: RSA-2048 (PKCS#1 and
  * PKCS#8) and Ed25519, and the ones the loader must refuse.
  */
