@@ -39,7 +39,8 @@ dist_man_MANS += milter/limristem-milter.8
 # The decision code's unit tests: a real context (tests/unit/milter_fixture.h)
 # with local DNS data, the in-memory store and the tables from the
 # configuration; nothing running.
-MILTER_DECISION_TESTS = tests/unit/test_milter_verify tests/unit/test_milter_greylist
+MILTER_DECISION_TESTS = tests/unit/test_milter_verify tests/unit/test_milter_greylist \
+	tests/unit/test_milter_judge
 UNIT_TESTS += $(MILTER_DECISION_TESTS)
 MILTER_FIXTURE = tests/unit/milter_fixture.c tests/unit/milter_fixture_mail.c \
 	tests/unit/milter_fixture.h
@@ -48,6 +49,8 @@ tests_unit_test_milter_verify_SOURCES = tests/unit/test_milter_verify.c $(MILTER
 tests_unit_test_milter_verify_LDADD = $(MILTER_FIXTURE_LDADD)
 tests_unit_test_milter_greylist_SOURCES = tests/unit/test_milter_greylist.c $(MILTER_FIXTURE)
 tests_unit_test_milter_greylist_LDADD = $(MILTER_FIXTURE_LDADD)
+tests_unit_test_milter_judge_SOURCES = tests/unit/test_milter_judge.c $(MILTER_FIXTURE)
+tests_unit_test_milter_judge_LDADD = $(MILTER_FIXTURE_LDADD)
 
 # The pure rules: which incoming fields go (header_edit.c), greylisting's
 # sender normalization and triplet keys (greylist_key.c) and decisions
