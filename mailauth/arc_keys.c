@@ -1,5 +1,7 @@
 /*
- * arc_keys.c - per-message cache of ARC signing keys.
+ * arc_keys.c - per-message cache of ARC signing keys. Each pair is looked
+ * up once per message; its record is parsed through the process-wide
+ * dkim_keycache.h, so a record seen before costs no decoding.
  */
 #include "autoconfig.h"
 
@@ -9,6 +11,7 @@
 
 #include "common/xalloc.h"
 #include "mailauth/arc_keys.h"
+#include "mailauth/dkim_keycache.h"
 
 /* Two per instance (distinct AMS and AS keys in every set) at most. */
 #define KEYS_MAX (2 * ARC_INSTANCE_MAX)
@@ -54,7 +57,7 @@ static void fetch(struct arc_keys *keys, struct key_entry *e)
 		st = DKIM_KEY_NOTFOUND;
 	switch (st) {
 	case DKIM_KEY_OK:
-		if (dkim_pubkey_parse(txt, strlen(txt), &e->key, &e->why) < 0)
+		if (dkim_keycache_parse(txt, strlen(txt), &e->key, &e->why) < 0)
 			e->key = NULL;
 		break;
 	case DKIM_KEY_TEMPFAIL:

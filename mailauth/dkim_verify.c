@@ -9,7 +9,7 @@
  * prefix, so any number of signatures cost one pass over the body). At
  * the end of the message each remaining signature is checked in RFC 6376
  * 6.1 order: expiry, key (looked up once per selector/domain pair, its
- * record parsed by dkim_pubkey.h), key against signature, body
+ * record parsed through dkim_keycache.h), key against signature, body
  * hash, header hash and signature, then RFC 8301's key size.
  */
 #include "autoconfig.h"
@@ -26,6 +26,7 @@
 #include "common/xalloc.h"
 #include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_crypto.h"
+#include "mailauth/dkim_keycache.h"
 #include "mailauth/dkim_sig.h"
 #include "mailauth/dkim_verify.h"
 
@@ -353,7 +354,7 @@ static struct key_memo *memo_fetch(struct dkim_verify *v, const char *selector, 
 		m->status = v->opt.key_lookup(v->opt.key_ctx, selector, domain, &txt);
 	if (m->status == DKIM_KEY_OK && txt == NULL)
 		m->status = DKIM_KEY_NOTFOUND;
-	if (m->status == DKIM_KEY_OK && dkim_pubkey_parse(txt, strlen(txt), &m->key, &m->why) < 0)
+	if (m->status == DKIM_KEY_OK && dkim_keycache_parse(txt, strlen(txt), &m->key, &m->why) < 0)
 		m->key = NULL;
 	free(txt);
 	return m;

@@ -24,6 +24,7 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/dkim_canon.c mailauth/dkim_canon.h \
 	mailauth/dkim_crypto.c mailauth/dkim_crypto.h \
 	mailauth/dkim_fold.c mailauth/dkim_fold.h \
+	mailauth/dkim_keycache.c mailauth/dkim_keycache.h \
 	mailauth/dkim_signkey.c mailauth/dkim_signkey.h \
 	mailauth/dkim_pubkey.c mailauth/dkim_pubkey.h \
 	mailauth/dkim_sig.c mailauth/dkim_sig.h \
@@ -46,13 +47,16 @@ MAILAUTH_TEST_LDADD = $(MAILAUTH_LIBS) $(LDADD)
 
 # --- unit tests ----------------------------------------------------------------
 MAILAUTH_UNIT_TESTS = tests/unit/test_authres tests/unit/test_dkim_canon \
-	tests/unit/test_dkim_sign tests/unit/test_dkim_tags tests/unit/test_dkim_verify \
-	tests/unit/test_dmarc tests/unit/test_from_header tests/unit/test_arc_chain
+	tests/unit/test_dkim_keycache tests/unit/test_dkim_sign tests/unit/test_dkim_tags \
+	tests/unit/test_dkim_verify tests/unit/test_dmarc tests/unit/test_from_header \
+	tests/unit/test_arc_chain
 UNIT_TESTS += $(MAILAUTH_UNIT_TESTS)
 tests_unit_test_authres_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_unit_test_authres_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_unit_test_dkim_canon_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_unit_test_dkim_canon_LDADD = $(MAILAUTH_TEST_LDADD)
+tests_unit_test_dkim_keycache_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
+tests_unit_test_dkim_keycache_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_unit_test_dkim_sign_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_unit_test_dkim_sign_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_unit_test_dkim_tags_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)

@@ -25,6 +25,7 @@
 #include "common/strbuf.h"
 #include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_crypto.h"
+#include "mailauth/dkim_keycache.h"
 #include "mailauth/dkim_tags.h"
 #include "mailauth/dkim_verify.h"
 #include "mailauth/msgsplit.h"
@@ -778,6 +779,26 @@ static void test_long_key_record(void **state)
 	strbuf_release(&txt);
 }
 
+/* A record seen before costs no decoding: the second message's keys come
+ * from the process-wide cache, though each message asks DNS again. */
+static void test_key_cache(void **state)
+{
+	struct dkim_keycache_stats st;
+
+	dkim_keycache_clear();
+	for (int round = 0; round < 2; round++) {
+		struct fake_dns dns = rfc8463_dns();
+		struct dkim_verify *v = run(rfc8463_msg, &dns, NULL);
+		assert_sig(dkim_verify_result(v), 0, DKIM_RESULT_PASS, "");
+		assert_sig(dkim_verify_result(v), 1, DKIM_RESULT_PASS, "");
+		assert_int_equal(dns.lookups, 2);
+		dkim_verify_free(&v);
+		dkim_keycache_stats(&st);
+		assert_int_equal(st.misses, 2);
+		assert_int_equal(st.hits, round == 0 ? 0 : 2);
+	}
+}
+
 /* ---- RFC 8301 ---- */
 
 static void test_rsa_sha1(void **state)
@@ -1087,6 +1108,7 @@ int main(void)
 		cmocka_unit_test(test_revoked_missing_tempfail),
 		cmocka_unit_test(test_bad_key_records),
 		cmocka_unit_test(test_long_key_record),
+		cmocka_unit_test(test_key_cache),
 		cmocka_unit_test(test_rsa_sha1),
 		cmocka_unit_test(test_short_rsa_key),
 		cmocka_unit_test(test_max_signatures),
