@@ -152,6 +152,11 @@ size_t fixture_field_count(const struct fixture_result *r, const char *name);
  * DIR/key (mailauth's signer) on top; free it. */
 char *fixture_dkim_sign(struct fixture *fx, const char *text, const char *domain,
 			const char *selector, const char *key);
+/* text with the next ARC set on top, as an upstream forwarder with
+ * authserv-id mx.domain seals it (mailauth's sealer, cv= from mailauth's
+ * verifier), d=domain s=selector and the key in DIR/key; free it. */
+char *fixture_arc_seal(struct fixture *fx, const char *text, const char *domain,
+		       const char *selector, const char *key);
 /* The delivered message through mailauth's DKIM and ARC verifiers, keys
  * from the local DNS; free the verifier. */
 struct dkim_verify *fixture_dkim_verify(struct fixture *fx, const struct fixture_result *r);
