@@ -1,6 +1,6 @@
 # mailauth/local.mk - the mail-authentication protocols as one library:
-# DKIM (tag lists, canonicalization, keys, verification on libopendkim,
-# signing on OpenSSL), ARC (RFC 8617 verification and sealing), SPF (on
+# DKIM (tag lists, canonicalization, keys, verification and signing on
+# OpenSSL), ARC (RFC 8617 verification and sealing), SPF (on
 # libspf2, every DNS question through the caller's lookup), DMARC (record
 # discovery, libopendmarc parsing, alignment), the From author domain,
 # Authentication-Results (RFC 8601) and message splitting. Its unit tests,
@@ -12,7 +12,7 @@
 # link it, and a check gets its DNS answers from the caller's hooks.
 
 noinst_LIBRARIES += mailauth/libmailauth.a
-mailauth_libmailauth_a_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS) $(LIBPSL_CFLAGS)
+mailauth_libmailauth_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBPSL_CFLAGS)
 mailauth_libmailauth_a_SOURCES = \
 	mailauth/arc_keys.c mailauth/arc_keys.h \
 	mailauth/arc_seal.c mailauth/arc_seal.h \
@@ -40,9 +40,8 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/spf_syntax.c mailauth/spf_syntax.h
 
 # What a program linking the library needs after it.
-MAILAUTH_LIBS = mailauth/libmailauth.a $(SPF2_LIBS) $(OPENDKIM_LIBS) $(OPENDMARC_LIBS) \
-	$(LIBPSL_LIBS)
-MAILAUTH_TEST_CPPFLAGS = $(AM_CPPFLAGS) $(OPENDKIM_CFLAGS)
+MAILAUTH_LIBS = mailauth/libmailauth.a $(SPF2_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS)
+MAILAUTH_TEST_CPPFLAGS = $(AM_CPPFLAGS)
 MAILAUTH_TEST_LDADD = $(MAILAUTH_LIBS) $(LDADD)
 
 # --- unit tests ----------------------------------------------------------------
@@ -95,10 +94,11 @@ tests_integration_lr_dkimsign_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_integration_lr_dkimsign_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_integration_lr_dkimverify_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_integration_lr_dkimverify_LDADD = $(MAILAUTH_TEST_LDADD)
-# make bench (tests/local.mk): our signer next to libopendkim's, in process.
+# make bench (tests/local.mk): our signer next to libopendkim's, in process,
+# when configure found libopendkim (OPENDKIM_* are empty otherwise).
 EXTRA_PROGRAMS += tests/bench/sign-bench
-tests_bench_sign_bench_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
-tests_bench_sign_bench_LDADD = $(MAILAUTH_TEST_LDADD)
+tests_bench_sign_bench_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS) $(OPENDKIM_CFLAGS)
+tests_bench_sign_bench_LDADD = $(MAILAUTH_TEST_LDADD) $(OPENDKIM_LIBS)
 
 # --- fuzz targets --------------------------------------------------------------
 FUZZ_TARGETS += tests/fuzz/fuzz_arc tests/fuzz/fuzz_arc_seal tests/fuzz/fuzz_authres \
