@@ -40,7 +40,8 @@ dist_man_MANS += milter/limristem-milter.8
 # with local DNS data, the in-memory store and the tables from the
 # configuration; nothing running.
 MILTER_DECISION_TESTS = tests/unit/test_milter_verify tests/unit/test_milter_greylist \
-	tests/unit/test_milter_judge tests/unit/test_milter_outbound tests/unit/test_milter_forward
+	tests/unit/test_milter_judge tests/unit/test_milter_outbound tests/unit/test_milter_forward \
+	tests/unit/test_milter_finish
 UNIT_TESTS += $(MILTER_DECISION_TESTS)
 MILTER_FIXTURE = tests/unit/milter_fixture.c tests/unit/milter_fixture_mail.c \
 	tests/unit/milter_fixture.h
@@ -55,6 +56,8 @@ tests_unit_test_milter_outbound_SOURCES = tests/unit/test_milter_outbound.c $(MI
 tests_unit_test_milter_outbound_LDADD = $(MILTER_FIXTURE_LDADD)
 tests_unit_test_milter_forward_SOURCES = tests/unit/test_milter_forward.c $(MILTER_FIXTURE)
 tests_unit_test_milter_forward_LDADD = $(MILTER_FIXTURE_LDADD)
+tests_unit_test_milter_finish_SOURCES = tests/unit/test_milter_finish.c $(MILTER_FIXTURE)
+tests_unit_test_milter_finish_LDADD = $(MILTER_FIXTURE_LDADD)
 
 # The pure rules: which incoming fields go (header_edit.c), greylisting's
 # sender normalization and triplet keys (greylist_key.c) and decisions
