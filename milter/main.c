@@ -2,12 +2,14 @@
  * main.c - limristem-milter: SPF, DKIM, DMARC and ARC for Postfix's
  * smtpd_milters, in one pass over each message.
  *
- * Wires things up and nothing more: configuration, the milter sockets (as
- * root, with their mode and owner), privilege drop, the resolver, the
- * state store, metrics, then the engine (engine.h): a few event loops,
- * each with its own resolver, Redis client and fibers (filter.h), until
- * SIGTERM or SIGINT; SIGHUP reloads the tables (keys, forwarded
- * addresses, exemptions, overrides).
+ * Describes the daemon to the skeleton (common/daemon_main.h) and wires
+ * its parts, nothing more: as root the tables' source, the state store
+ * and the learning secrets; as the service user the seal key, the
+ * checkers and the engine (engine.h) on the listening sockets: a few event
+ * loops, each with its own resolver, Redis client and fibers (filter.h).
+ * The engine handles the signals: SIGTERM or SIGINT stop it, SIGHUP
+ * reloads the tables (keys, forwarded addresses, exemptions, overrides);
+ * settings change with a restart.
  */
 #include "autoconfig.h"
 
@@ -15,12 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/daemon_cli.h"
+#include "common/daemon_main.h"
 #include "common/log.h"
-#include "common/metrics_http.h"
 #include "common/redis.h"
 #include "common/redis_async.h"
 #include "common/rep_trace.h"
@@ -35,8 +35,6 @@
 #include "milter/score.h"
 #include "milter/store.h"
 #include "milter/tables.h"
-
-#define PROGRAM "limristem-milter"
 
 static struct milter_context milter;
 
@@ -169,65 +167,6 @@ static int open_state(const struct milter_settings *settings, struct metrics *m,
 	return 0;
 }
 
-/* Every listen endpoint, made as root (a unix socket with its mode and
- * owner) and handed to the engine. */
-static int listen_all(const struct milter_section *s, struct milter_engine *engine, char *err,
-		      size_t errlen)
-{
-	for (size_t i = 0; i < s->daemon.listen.count; i++) {
-		int fd = daemon_listen(&s->daemon.listen.items[i], s->daemon.socket_mode,
-				       s->daemon.socket_owner, s->daemon.socket_group, err, errlen);
-
-		if (fd < 0 || milter_engine_add_listener(engine, fd) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int start(const struct milter_settings *settings, struct milter_engine *engine,
-		 struct metrics_http **http_r, struct metrics *m, int *pid_fd, char *err,
-		 size_t errlen)
-{
-	const struct milter_section *s = &settings->milter;
-	struct dns_settings idle_dns;
-
-	if (listen_all(s, engine, err, errlen) < 0)
-		return -1;
-	if (s->daemon.pid_file[0] && (*pid_fd = daemon_pidfile_create(s->daemon.pid_file, err, errlen)) < 0)
-		return -1;
-	if (tables_open(settings, err, errlen) < 0 || open_state(settings, m, err, errlen) < 0)
-		return -1;
-	if (daemon_drop_privileges(s->daemon.user, s->daemon.group, err, errlen) < 0)
-		return -1;
-	/* keys are read as the service user, the way every reload reads them */
-	if (s->arc_seal_domain[0] != '\0' &&
-	    dkim_signkey_load(s->arc_seal_key, (unsigned)s->min_rsa_bits, &milter.seal_key, err, errlen) < 0)
-		return -1;
-	if (milter.seal_key != NULL && milter.seal_key->alg != DKIM_ALG_RSA_SHA256) {
-		/* RFC 8617 names rsa-sha256 only; dkimpy and Mail::DKIM refuse others */
-		snprintf(err, errlen, "milter.arc_seal_key: %s: ARC seals must be RSA (rsa-sha256); "
-			 "verifiers refuse Ed25519 seals", s->arc_seal_key);
-		return -1;
-	}
-	if (tables_start(err, errlen) < 0 ||
-	    (milter.writeback != NULL && writeback_start(milter.writeback) < 0) ||
-	    (milter.rep_flush != NULL && rep_flush_start(milter.rep_flush) < 0))
-		return -1;
-	/* for checks outside the loops (none while mail flows): the smallest cache */
-	idle_dns = settings->common.dns;
-	idle_dns.cache_size = DNS_IDLE_CACHE;
-	if ((milter.dns = dns_new(&idle_dns, err, errlen)) == NULL ||
-	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
-	    (milter.dmarc = dmarc_checker_new(err, errlen)) == NULL ||
-	    (milter.spf = spf_checker_new(dns_glue_spf, milter.dns, milter.authserv_id, err,
-					  errlen)) == NULL)
-		return -1;
-	if (s->daemon.metrics_listen.kind != ENDPOINT_NONE &&
-	    (*http_r = metrics_http_start(m, &s->daemon.metrics_listen, err, errlen)) == NULL)
-		return -1;
-	return 0;
-}
-
 /* --- the event loops ------------------------------------------------------------------ */
 
 struct loops_arg {
@@ -332,55 +271,108 @@ static void set_authserv_id(const struct milter_section *s)
 		snprintf(milter.authserv_id, sizeof(milter.authserv_id), "localhost");
 }
 
-int main(int argc, char **argv)
-{
-	struct milter_settings settings;
-	struct daemon_cli cli;
-	struct metrics *metrics = NULL;
-	struct metrics_http *http = NULL;
-	struct milter_engine *engine = NULL;
-	struct loops_arg loops = { &settings, NULL, 1 };
-	char err[CONFIG_ERROR_MAX];
-	int status = 0, pid_fd = -1;
+/* --- the daemon's steps, for the skeleton ------------------------------------------- */
 
-	memset(&settings, 0, sizeof(settings));
-	if (!daemon_cli_start(PROGRAM, "the configuration and the learning secrets", argc, argv,
-			      milter_config_sections, &settings, &cli, &status))
-		return status;
-	if (cli.check) {
-		if (load_trace_keys(&settings, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: %s\n", PROGRAM, err);
-			status = 1;
-		} else {
-			printf("%s: configuration and %zu learning secrets ok\n", cli.config_path,
-			       milter.trace_keys.count);
-		}
-		secret_list_clear(&milter.trace_keys);
-		config_free(milter_config_sections, &settings);
-		return status;
+struct milter_daemon {
+	struct milter_settings settings;
+	struct milter_engine *engine;
+	struct loops_arg loops;
+};
+
+static int check(struct daemon *d, char *found_r, size_t foundlen, char *err, size_t errlen)
+{
+	struct milter_daemon *md = daemon_app(d);
+	int n;
+
+	if (load_trace_keys(&md->settings, err, errlen) < 0)
+		return -1;
+	n = snprintf(found_r, foundlen, "%zu learning secrets", milter.trace_keys.count);
+	if (n < 0 || (size_t)n >= foundlen)
+		found_r[0] = '\0';
+	return 0;
+}
+
+/* As root: the tables' source and the state store (password files). */
+static int privileged(struct daemon *d, char *err, size_t errlen)
+{
+	struct milter_daemon *md = daemon_app(d);
+
+	milter.settings = &md->settings.milter;
+	set_authserv_id(&md->settings.milter);
+	init_metrics(daemon_metrics(d));
+	if (tables_open(&md->settings, err, errlen) < 0 ||
+	    open_state(&md->settings, daemon_metrics(d), err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* The checkers every loop shares; the resolver for checks outside the
+ * loops (none while mail flows) gets the smallest cache. */
+static int make_checkers(const struct milter_settings *settings, char *err, size_t errlen)
+{
+	struct dns_settings idle_dns = settings->common.dns;
+
+	idle_dns.cache_size = DNS_IDLE_CACHE;
+	if ((milter.dns = dns_new(&idle_dns, err, errlen)) == NULL ||
+	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
+	    (milter.dmarc = dmarc_checker_new(err, errlen)) == NULL ||
+	    (milter.spf = spf_checker_new(dns_glue_spf, milter.dns, milter.authserv_id, err,
+					  errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* As the service user: keys are read as it, the way every reload reads them. */
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+	struct milter_daemon *md = daemon_app(d);
+	const struct milter_section *s = &md->settings.milter;
+	int fd;
+
+	if (s->arc_seal_domain[0] != '\0' &&
+	    dkim_signkey_load(s->arc_seal_key, (unsigned)s->min_rsa_bits, &milter.seal_key, err, errlen) < 0)
+		return -1;
+	if (milter.seal_key != NULL && milter.seal_key->alg != DKIM_ALG_RSA_SHA256) {
+		/* RFC 8617 names rsa-sha256 only; dkimpy and Mail::DKIM refuse others */
+		snprintf(err, errlen, "milter.arc_seal_key: %s: ARC seals must be RSA (rsa-sha256); "
+			 "verifiers refuse Ed25519 seals", s->arc_seal_key);
+		return -1;
 	}
-	log_apply_settings(&settings.common.log, PROGRAM, cli.foreground);
-	milter.settings = &settings.milter;
-	set_authserv_id(&settings.milter);
-	metrics = metrics_new();
-	init_metrics(metrics);
-	engine = loops.engine = make_engine(&settings, &loops);
-	if (start(&settings, engine, &http, metrics, &pid_fd, err, sizeof(err)) < 0) {
-		log_error("%s", err);
-		status = 1;
-	} else {
-		log_notice("started: authserv-id %s", milter.authserv_id);
-		if (milter_engine_run(engine, reload, NULL, err, sizeof(err)) < 0) {
-			log_error("%s", err);
-			status = 1;
+	if (tables_start(err, errlen) < 0 ||
+	    (milter.writeback != NULL && writeback_start(milter.writeback) < 0) ||
+	    (milter.rep_flush != NULL && rep_flush_start(milter.rep_flush) < 0) ||
+	    make_checkers(&md->settings, err, errlen) < 0)
+		return -1;
+	md->loops.settings = &md->settings;
+	md->engine = md->loops.engine = make_engine(&md->settings, &md->loops);
+	while (daemon_take_listeners(d, &fd, 1) == 1)
+		if (milter_engine_add_listener(md->engine, fd) < 0) {
+			close(fd);
+			snprintf(err, errlen, "cannot serve a listening socket");
+			return -1;
 		}
-		log_notice("stopped");
-	}
-	milter_engine_free(&engine);
-	for (size_t i = 0; i < settings.milter.daemon.listen.count; i++)
-		if (settings.milter.daemon.listen.items[i].kind == ENDPOINT_UNIX)
-			unlink(settings.milter.daemon.listen.items[i].path);
-	metrics_http_stop(&http);
+	return 0;
+}
+
+static void describe(struct daemon *d, char *buf, size_t len)
+{
+	struct milter_daemon *md = daemon_app(d);
+
+	snprintf(buf, len, "authserv-id %s, %zu event loops", milter.authserv_id, md->loops.loops);
+}
+
+static int serve(struct daemon *d, char *err, size_t errlen)
+{
+	struct milter_daemon *md = daemon_app(d);
+
+	return milter_engine_run(md->engine, reload, NULL, err, errlen);
+}
+
+static void cleanup(struct daemon *d)
+{
+	struct milter_daemon *md = daemon_app(d);
+
+	milter_engine_free(&md->engine);
 	tables_stop();
 	rep_flush_free(&milter.rep_flush);
 	writeback_free(&milter.writeback);
@@ -392,9 +384,26 @@ int main(int argc, char **argv)
 	dkim_verify_lib_free(&milter.dkim_lib);
 	dns_free(&milter.dns);
 	secret_list_clear(&milter.trace_keys);
-	metrics_free(&metrics);
-	if (pid_fd >= 0)
-		daemon_pidfile_remove(settings.milter.daemon.pid_file, &pid_fd);
-	config_free(milter_config_sections, &settings);
-	return status;
+}
+
+static const struct daemon_program milter_program = {
+	.name = "limristem-milter",
+	.check_what = "the configuration and the learning secrets",
+	.section = "milter",
+	.sections = milter_config_sections,
+	.settings_size = sizeof(struct milter_settings),
+	.common_offset = offsetof(struct milter_settings, common),
+	.daemon_offset = offsetof(struct milter_settings, milter.daemon),
+	.max_connections_offset = offsetof(struct milter_settings, milter.max_connections),
+	.serve_handles_signals = true,	/* the engine's control loop */
+	.check = check, .privileged = privileged, .start = start, .describe = describe,
+	.serve = serve, .cleanup = cleanup,
+};
+
+int main(int argc, char **argv)
+{
+	struct milter_daemon md;
+
+	memset(&md, 0, sizeof(md));
+	return daemon_main(&milter_program, &md, &md.settings, argc, argv);
 }
