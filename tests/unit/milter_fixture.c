@@ -310,7 +310,9 @@ static void open_state(struct fixture *fx, struct milter_context *mc, char *err,
 			     err, errlen) < 0)
 		fail_msg("fixture: learning.secrets_file: %s", err);
 	if (s->greylisting || s->reputation)
-		mc->store = store_new(NULL, (size_t)s->memory_state_max, fx->metrics);
+		mc->store = store_new(NULL, (size_t)(s->memory_state_max < FIXTURE_STATE_MAX
+						     ? s->memory_state_max : FIXTURE_STATE_MAX),
+				      fx->metrics);
 	if (tables_open(&fx->settings, err, errlen) < 0 || tables_start(err, errlen) < 0)
 		fail_msg("fixture: tables: %s", err);
 	if (s->arc_seal_domain[0] != '\0' &&

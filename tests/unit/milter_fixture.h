@@ -52,6 +52,10 @@
 /* The learning secret the fixture writes unless the configuration names
  * a learning section of its own: the first trace key. */
 #define FIXTURE_TRACE_SECRET "fixture-trace-secret-0123456789"
+/* The in-memory store holds at most this many keys (memory_state_max, at
+ * most): it allocates its table for them up front, and the default of a
+ * million costs a test more than everything else. */
+#define FIXTURE_STATE_MAX 10000
 /* Test keys are small, to be made fast; min_rsa_bits allows them. */
 #define FIXTURE_RSA_BITS 1024
 
