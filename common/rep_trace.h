@@ -40,7 +40,7 @@
 
 struct rep_trace {
 	char id[REP_TRACE_ID_LEN + 1];
-	bool judged_bad;			/* the milter scored it as spam */
+	bool judged_bad;			/* the milter scored it as spam, or quarantined it */
 	char ip[CIDR_TEXT_MAX];			/* "" when absent */
 	char network[CIDR_TEXT_MAX];
 	char spf[ADDR_DOMAIN_MAX + 1];		/* SPF-validated domain, "" when none */

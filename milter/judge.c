@@ -236,6 +236,13 @@ static void apply_score(const struct milter_context *mc, const struct connection
 	metric_inc(mc->score_actions[o->score_action]);
 }
 
+/* Judged spam: by its score, or held by a DMARC policy (whose score
+ * action did not run): never good for the client that sent it. */
+static bool judged_bad(const struct verify_outcome *o)
+{
+	return o->spam || o->action == VERIFY_QUARANTINE;
+}
+
 /* What the message teaches its entities: Redis now, the database later. */
 static void count(const struct milter_context *mc, const struct message *m,
 		  const struct verify_outcome *o, const struct dkim_domains *dkim)
@@ -251,7 +258,7 @@ static void count(const struct milter_context *mc, const struct message *m,
 		return;
 	if (o->action == VERIFY_REJECT)
 		d.rejected = 1;
-	else if (o->spam)
+	else if (judged_bad(o))
 		d.bad = 1;
 	else
 		d.good = 1;
@@ -276,7 +283,7 @@ static void count(const struct milter_context *mc, const struct message *m,
 static void trace(const struct milter_context *mc, const struct message *m,
 		  const struct dkim_domains *dkim, struct verify_outcome *o)
 {
-	struct rep_trace t = { .judged_bad = o->spam };
+	struct rep_trace t = { .judged_bad = judged_bad(o) };
 	unsigned char id[REP_TRACE_ID_LEN / 2];
 
 	arc4random_buf(id, sizeof(id));

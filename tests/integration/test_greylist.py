@@ -20,6 +20,7 @@ DOMAIN = "grey.limristem.example"            # ours
 POOL = "pool.limristem.example"              # SPF: 100.64.10.0/24 and 100.64.20.0/24
 NOSPF = "nospf.limristem.example"            # no SPF record
 LEARN = "learn.limristem.example"            # SPF: 100.64.47.0/24
+QUARANTINE = "quar.limristem.example"        # SPF: 100.64.48.0/24, DMARC p=quarantine
 AUTHSERV_ID = "mx.grey.limristem.example"
 DELAY = 300
 
@@ -35,7 +36,9 @@ class GreylistTest(unittest.TestCase):
             DOMAIN: "@ IN MX 10 mx\n",
             POOL: '@ IN TXT "v=spf1 ip4:100.64.10.0/24 ip4:100.64.20.0/24 -all"\n',
             NOSPF: "@ IN MX 10 mx\n",
-            LEARN: '@ IN TXT "v=spf1 ip4:100.64.47.0/24 -all"\n'})
+            LEARN: '@ IN TXT "v=spf1 ip4:100.64.47.0/24 -all"\n',
+            QUARANTINE: '@ IN TXT "v=spf1 ip4:100.64.48.0/24 -all"\n'
+                        '_dmarc IN TXT "v=DMARC1; p=quarantine"\n'})
         if "nsd" in stack.services:
             stack.stop_dns(kill=False)
         stack.start_dns()
@@ -279,6 +282,17 @@ class GreylistTest(unittest.TestCase):
                          + "\n" + body, check=False)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(mac, genuine)
+
+    def test_7c_a_quarantined_spoof_counts_as_spam(self):
+        """A spoof DMARC quarantines once counted as good for its client."""
+        client = "100.64.40.21"         # exempt network: no greylisting
+        self.assert_queued(self.send(client, "ceo@" + QUARANTINE, "u71@" + DOMAIN, "spoof"))
+        self.assertRegex(self.log(), r"from=<ceo@%s> .* dmarc=fail/quarantine .*: quarantine"
+                         % re.escape(QUARANTINE))
+        fields = self.counters("ip", client).split("\n")
+        counts = dict(zip(fields[0::2], fields[1::2]))
+        self.assertEqual(float(counts.get("bad", 0)), 1.0, counts)
+        self.assertEqual(float(counts.get("good", 0)), 0.0, counts)
 
     def test_8_block_refuses_at_once(self):
         self.assert_queued(self.send("100.64.40.8", "ok@" + NOSPF, "u8@" + DOMAIN, "before block"))

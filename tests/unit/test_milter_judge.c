@@ -36,6 +36,8 @@ static struct fixture *judge_fixture(const char *config)
 	fixture_dns(fx, "example.com. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"");
 	fixture_dns(fx, "_dmarc.example.com. 300 IN TXT \"v=DMARC1; p=none\"");
 	fixture_dns(fx, "nodmarc.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"");
+	fixture_dns(fx, "example.org. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"");
+	fixture_dns(fx, "_dmarc.example.org. 300 IN TXT \"v=DMARC1; p=quarantine\"");
 	fixture_key(fx, "ed.pem", FIXTURE_ED25519, "ed", "example.com");
 	fixture_start(fx, config);
 	return fx;
@@ -302,6 +304,28 @@ static void test_counting(void **state)
 	fixture_free(&fx);
 }
 
+/* A spoof a DMARC policy quarantines is spam to its client, never good
+ * (it once counted as good: spoofing built a client a good name). */
+static void test_quarantine_counts_as_spam(void **state)
+{
+	struct fixture *fx = judge_fixture(CONFIG(""));
+	struct fixture_result r;
+	struct rep_counters c;
+	struct rep_trace t;
+	const char *why = "";
+
+	send(fx, "203.0.113.7", "a@example.org", MESSAGE("a@example.org"), &r);
+	assert_string_equal(r.code, "250");
+	assert_int_equal(r.o.action, VERIFY_QUARANTINE);
+	c = counters(fx, REP_IP, "203.0.113.7");
+	assert_true(c.bad > 0.99 && c.good == 0 && c.rejected == 0);
+	assert_true(counters(fx, REP_NETWORK, "203.0.113.0/24").bad > 0.99);
+	assert_int_equal(rep_trace_parse(r.o.trace, strlen(r.o.trace), &t, &why), 0);
+	assert_true(t.judged_bad);	/* learning it as ham undoes the spam */
+	fixture_result_release(&r);
+	fixture_free(&fx);
+}
+
 /* --- the operator's decisions ------------------------------------------------------- */
 
 static const struct {
@@ -377,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_no_trace),
 		cmocka_unit_test(test_counting),
+		cmocka_unit_test(test_quarantine_counts_as_spam),
 		cmocka_unit_test(test_overrides),
 	};
 
