@@ -41,7 +41,27 @@
  * twice is kept once. */
 static struct dns *shared_dns;
 
+/* The directories of fixtures not freed yet: a failed test ends before
+ * fixture_free(), and the exit removes what it left. */
+static char *live_dirs[64];
+
 static void free_shared(void);
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw);
+
+static void remember_dir(const char *dir, bool live)
+{
+	for (size_t i = 0; i < N_ELEMENTS(live_dirs); i++) {
+		if (live && live_dirs[i] == NULL) {
+			live_dirs[i] = xstrdup(dir);
+			return;
+		}
+		if (!live && live_dirs[i] != NULL && strcmp(live_dirs[i], dir) == 0) {
+			free(live_dirs[i]);
+			live_dirs[i] = NULL;
+			return;
+		}
+	}
+}
 
 static struct dns *local_dns(void)
 {
@@ -74,6 +94,7 @@ struct fixture *fixture_new(void)
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/lr-milter-fixture.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL)
 		fail_msg("fixture: mkdtemp failed");
+	remember_dir(fx->dir, true);
 	fx->dns = local_dns();
 	fx->metrics = metrics_new();
 	return fx;
@@ -211,6 +232,12 @@ void fixture_key(struct fixture *fx, const char *name, enum fixture_key_type typ
 
 static void free_shared(void)
 {
+	for (size_t i = 0; i < N_ELEMENTS(live_dirs); i++) {
+		if (live_dirs[i] != NULL)
+			nftw(live_dirs[i], remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+		free(live_dirs[i]);
+		live_dirs[i] = NULL;
+	}
 	dns_free(&shared_dns);
 	for (size_t i = 0; i < made_count; i++) {
 		free(made[i].pem);
@@ -367,6 +394,7 @@ void fixture_free(struct fixture **fxp)
 	}
 	metrics_free(&fx->metrics);
 	nftw(fx->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	remember_dir(fx->dir, false);
 	clock_set_wall_offset(0);
 	free(fx);
 	*fxp = NULL;
