@@ -15,6 +15,7 @@ milter_limristem_milter_LDADD = $(MILTER_DAEMON_LIBS) $(COMMON_LIBS)
 # decision code with a context of their own.
 noinst_LIBRARIES += milter/libmilterd.a
 milter_libmilterd_a_SOURCES = \
+	milter/context.c \
 	milter/dns_glue.c milter/dns_glue.h \
 	milter/filter.c milter/filter.h \
 	milter/finish.c milter/finish.h \

@@ -134,4 +134,7 @@ struct milter_context {
 	struct secret_list trace_keys;	/* learning.secrets_file; the first signs traces */
 };
 
+/* Registers the context's metrics in m (context.c). */
+void milter_context_metrics(struct milter_context *mc, struct metrics *m);
+
 #endif

@@ -252,57 +252,6 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-/* --- the context, as main.c builds it ---------------------------------------------- */
-
-static struct metric *counter(struct fixture *fx, const char *name, const char *label,
-			      const char *value)
-{
-	char labels[64];
-
-	if (label == NULL)
-		return metrics_counter(fx->metrics, name, NULL, "fixture");
-	snprintf(labels, sizeof(labels), "%s=\"%s\"", label, value);
-	return metrics_counter(fx->metrics, name, labels, "fixture");
-}
-
-/* Every counter main.c's init_metrics() registers, under the same names. */
-static void context_metrics(struct fixture *fx, struct milter_context *mc)
-{
-	static const char *const outcomes[] = { "accept", "reject", "tempfail", "quarantine" };
-	static const char *const arc[] = { "none", "pass", "fail" };
-	static const char *const kinds[] = { "results", "arc_results", "verdicts" };
-	static const char *const grey[] = { "deferred", "deferred_early", "passed_retry", "passed",
-					    "whitelisted", "exempt", "trusted_reply", "unavailable" };
-
-	for (int i = 0; i < 4; i++)
-		mc->messages[i] = counter(fx, "milter_messages_total", "action", outcomes[i]);
-	for (int i = 0; i <= DKIM_RESULT_PERMERROR; i++)
-		mc->dkim_results[i] = counter(fx, "milter_dkim_results_total", "result", dkim_result_name(i));
-	for (int i = 0; i <= SPF_PERMERROR; i++)
-		mc->spf_results[i] = counter(fx, "milter_spf_results_total", "result", spf_verdict_name(i));
-	for (int i = 0; i <= DMARC_RESULT_PERMERROR; i++)
-		mc->dmarc_results[i] = counter(fx, "milter_dmarc_results_total", "result",
-					       dmarc_verdict_name(i));
-	for (int i = 0; i < 3; i++) {
-		mc->arc_results[i] = counter(fx, "milter_arc_results_total", "result", arc[i]);
-		mc->removed_fields[i] = counter(fx, "milter_removed_fields_total", "kind", kinds[i]);
-	}
-	mc->bad_from = counter(fx, "milter_bad_from_total", NULL, NULL);
-	mc->signed_messages = counter(fx, "milter_signed_total", NULL, NULL);
-	mc->unsigned_messages = counter(fx, "milter_unsigned_total", NULL, NULL);
-	mc->sealed_messages = counter(fx, "milter_sealed_total", NULL, NULL);
-	mc->unsealed_messages = counter(fx, "milter_unsealed_total", NULL, NULL);
-	for (int i = 0; i < GREYLIST_RESULTS; i++)
-		mc->greylist[i] = counter(fx, "milter_greylist_total", "result", grey[i]);
-	for (int i = 0; i <= SCORE_REJECT; i++)
-		mc->score_actions[i] = counter(fx, "milter_score_actions_total", "action",
-					       score_action_name(i));
-	mc->trusted_recorded = counter(fx, "milter_trusted_replies_recorded_total", NULL, NULL);
-	mc->internal_errors = counter(fx, "milter_internal_errors_total", NULL, NULL);
-	mc->latency = metrics_histogram(fx->metrics, "milter_message_seconds", NULL, "fixture",
-					metrics_latency_buckets, metrics_latency_bucket_count);
-}
-
 /* config with "@DIR@" replaced, and a learning section unless it has one. */
 static void write_config(struct fixture *fx, const char *config)
 {
@@ -362,8 +311,7 @@ void fixture_start(struct fixture *fx, const char *config)
 	if (mc->settings->authserv_id[0] == '\0')
 		fail_msg("fixture: set milter.authserv_id (the daemon would take the host name)");
 	snprintf(mc->authserv_id, sizeof(mc->authserv_id), "%s", mc->settings->authserv_id);
-	context_metrics(fx, mc);
-	dns_glue_metrics(fx->metrics);
+	milter_context_metrics(mc, fx->metrics);
 	open_state(fx, mc, err, sizeof(err));
 	mc->dns = fx->dns;
 	if ((mc->dkim_lib = dkim_verify_lib_new(err, sizeof(err))) == NULL ||
