@@ -100,9 +100,11 @@ static void add_results(const struct milter_context *mc, const struct connection
 	if (verify_authres(mc, c, o, value + 1, sizeof(value) - 1) < 0)
 		return;
 	insert(a, "Authentication-Results", value);
-	if (cut_chain && m->sealer != NULL)
+	if (cut_chain && m->sealer != NULL) {
 		log_warning("milter: %s: not sealed: a forged ARC-Authentication-Results was removed",
 			    m->queue_id[0] ? m->queue_id : "-");
+		metric_inc(mc->unsealed_messages);
+	}
 	else
 		seal(mc, m, o, value + 1, a);
 }

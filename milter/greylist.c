@@ -155,8 +155,9 @@ static bool decide(const struct milter_context *mc, const struct connection *c, 
 	return false;
 }
 
-bool greylist_rcpt(const struct milter_context *mc, const struct connection *c, struct message *m,
-		   const char *rcpt, struct greylist_reply *reply)
+/* The decision for one recipient at RCPT; false to defer (reply filled). */
+static bool rcpt_passes(const struct milter_context *mc, const struct connection *c,
+			struct message *m, const char *rcpt, struct greylist_reply *reply)
 {
 	char triplet[GREYLIST_TRIPLET_MAX + 64], origin[GREYLIST_ORIGIN_MAX + 64];
 	char pair[2 * ADDR_MAX + 80];
@@ -164,8 +165,6 @@ bool greylist_rcpt(const struct milter_context *mc, const struct connection *c, 
 	char *values[3] = { NULL, NULL, NULL };
 	bool accept = true;
 
-	if (m->first_rcpt[0] == '\0')
-		snprintf(m->first_rcpt, sizeof(m->first_rcpt), "%s", rcpt);
 	if (!c->have_client || m->origin[0] == '\0')
 		return true;
 	if ((why = exemption(mc, c, m, rcpt)) != NULL) {
@@ -201,6 +200,17 @@ bool greylist_rcpt(const struct milter_context *mc, const struct connection *c, 
 	return accept;
 }
 
+bool greylist_rcpt(const struct milter_context *mc, const struct connection *c, struct message *m,
+		   const char *rcpt, struct greylist_reply *reply)
+{
+	if (!rcpt_passes(mc, c, m, rcpt, reply))
+		return false;
+	/* the score's greylisting at the end decides a recipient of the message */
+	if (m->first_rcpt[0] == '\0')
+		snprintf(m->first_rcpt, sizeof(m->first_rcpt), "%s", rcpt);
+	return true;
+}
+
 /* The triplet of rcpt decided at the end: true when deferred. */
 static bool deferred_at_end(const struct milter_context *mc, const struct connection *c,
 			    struct message *m, const char *rcpt, bool use_whitelist)
@@ -226,7 +236,9 @@ static bool deferred_at_end(const struct milter_context *mc, const struct connec
 
 int greylist_for_score(const struct milter_context *mc, const struct connection *c, struct message *m)
 {
-	if (!c->have_client || m->origin[0] == '\0' || m->first_rcpt[0] == '\0')
+	/* exempt clients and recipients are never greylisted, for a score neither */
+	if (!c->have_client || m->origin[0] == '\0' || m->first_rcpt[0] == '\0' ||
+	    exemption(mc, c, m, m->first_rcpt) != NULL)
 		return 0;
 	return deferred_at_end(mc, c, m, m->first_rcpt, false) ? 1 : 0;
 }

@@ -213,6 +213,35 @@ static void test_score_greylists(void **state)
 	fixture_free(&fx);
 }
 
+/* Exempt clients and recipients are never greylisted: not at RCPT, and
+ * not for their score at the end either (a client the score puts in the
+ * greylist range gets the headers instead). */
+static void test_score_spares_exemptions(void **state)
+{
+	static const char *const configs[] = {
+		"milter = { authserv_id = \"" OURS "\"; greylist_exempt_networks = [ \"" BAD_NET "\" ]; };",
+		"milter = { authserv_id = \"" OURS "\"; "
+		"greylist_exempt_recipients = [ \"user@example.net\" ]; };",
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(configs); i++) {
+		struct fixture *fx = judge_fixture(configs[i]);
+		struct fixture_result r;
+		char *text = message_from("a@nodmarc.example");
+
+		seed(fx, REP_IP, BAD_IP, 0, 100);
+		seed(fx, REP_NETWORK, BAD_NET, 0, 100);
+		send(fx, BAD_IP, "a@nodmarc.example", text, &r);
+		free(text);
+		if (r.stage != FIXTURE_AT_END || strcmp(r.code, "250") != 0)
+			fail_msg("case %zu: %s %s (%s)", i, r.code, r.dsn, r.o.why);
+		assert_int_equal(r.o.score_action, SCORE_HEADERS);
+		assert_true(r.o.spam);
+		fixture_result_release(&r);
+		fixture_free(&fx);
+	}
+}
+
 /* --- the trace ---------------------------------------------------------------------- */
 
 static void test_trace(void **state)
@@ -398,6 +427,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_score),
 		cmocka_unit_test(test_score_greylists),
+		cmocka_unit_test(test_score_spares_exemptions),
 		cmocka_unit_test(test_trace),
 		cmocka_unit_test(test_no_trace),
 		cmocka_unit_test(test_counting),
