@@ -33,6 +33,12 @@
 
 struct event_base;
 
+/* Questions a busy daemon's resolver may have in flight at once
+ * (dns_settings.in_flight): an MX asks hundreds at a time. Resolvers that
+ * ask a few (mailadm, tests) keep libunbound's smaller defaults, which
+ * cost less memory and start faster. */
+#define DNS_IN_FLIGHT_BUSY 4096
+
 enum dns_status {
 	DNS_OK,		/* records are present */
 	DNS_NODATA,	/* the name exists without records of that type */

@@ -52,6 +52,9 @@ struct dns_settings {
 	long long cache_size;		/* bytes, for each of the message and record caches */
 	long long cache_max_ttl_ms;
 	char *trust_anchor_file;	/* DNSSEC root key; "" for no validation */
+	long long in_flight;		/* not configured: questions at once for a busy
+					 * daemon (DNS_IN_FLIGHT_BUSY), 0 for
+					 * libunbound's defaults */
 };
 
 struct blocklist_settings {

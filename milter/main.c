@@ -126,6 +126,7 @@ static void *loop_setup(struct event_base *base, size_t index, void *arg)
 	fl->fibers = fiber_pool_new(64);
 	/* dns.cache_size is shared out: each loop's resolver has a cache of its own */
 	dns = a->settings->common.dns;
+	dns.in_flight = DNS_IN_FLIGHT_BUSY;
 	dns.cache_size = dns.cache_size / (long long)a->loops > DNS_IDLE_CACHE
 			 ? dns.cache_size / (long long)a->loops : DNS_IDLE_CACHE;
 	if ((fl->wait.dns = dns_new(&dns, err, sizeof(err))) == NULL ||

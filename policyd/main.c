@@ -103,8 +103,10 @@ static int start_resolver(struct daemon *d, char *err, size_t errlen)
 {
 	struct policyd *p = daemon_app(d);
 	const struct common_settings *c = &p->settings.common;
+	struct dns_settings dns = c->dns;
 
-	if ((p->service.dns = dns_new(&c->dns, err, errlen)) == NULL ||
+	dns.in_flight = DNS_IN_FLIGHT_BUSY;	/* every client's blocklist questions at once */
+	if ((p->service.dns = dns_new(&dns, err, errlen)) == NULL ||
 	    dns_attach(p->service.dns, daemon_base(d)) < 0)
 		return -1;
 	p->service.zones = zones_new(&c->blocklists.zones, p->service.dns, daemon_base(d),
