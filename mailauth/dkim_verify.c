@@ -8,7 +8,7 @@
  * a place in the body hash of their body canonicalization (l= as a
  * prefix, so any number of signatures cost one pass over the body). At
  * the end of the message each remaining signature is checked in RFC 6376
- * 6.1 order: expiry, key (looked up once per selector/domain pair, its
+ * 6.1 order: expiry and t=, key (looked up once per selector/domain pair, its
  * record parsed through dkim_keycache.h), key against signature, body
  * hash, header hash and signature, then RFC 8301's key size.
  */
@@ -463,9 +463,14 @@ static enum dkim_result evaluate(struct dkim_verify *v, size_t i)
 	unsigned char hash[EVP_MAX_MD_SIZE];
 	enum dkim_result result;
 
-	if (sig->has_x && (uint64_t)clock_wall_s() > sig->x) {
+	uint64_t now = (uint64_t)clock_wall_s();
+	if (sig->has_x && now > sig->x + DKIM_VERIFY_CLOCK_DRIFT) {
 		set_reason(e, "signature expired (x=)");
 		return DKIM_RESULT_FAIL;
+	}
+	if (sig->has_t && sig->t > now + DKIM_VERIFY_CLOCK_DRIFT) {
+		set_reason(e, "t= is in the future");
+		return DKIM_RESULT_PERMERROR;
 	}
 	const struct dkim_pubkey *key = sig_key(v, e, out, &result);
 	if (key == NULL)

@@ -52,10 +52,11 @@
  *   - signatures after the first options.max_signatures (default 10) are
  *     not evaluated: result policy, reason says so.
  * Other verdicts: fail for a bad signature, a body hash mismatch, l=
- * longer than the body or an expired x=; permerror for a malformed
- * signature, a missing, revoked or unusable key (also one of another type
- * than a=, or t=s against a subdomain i=); temperror when the key lookup
- * failed temporarily. neutral is never given; a message without
+ * longer than the body or an x= expired (DKIM_VERIFY_CLOCK_DRIFT allowed);
+ * permerror for a malformed signature, a t= further in the future than
+ * that, a missing, revoked or unusable key (also one of another type than
+ * a=, or t=s against a subdomain i=); temperror when the key lookup failed
+ * temporarily. neutral is never given; a message without
  * signatures has count 0 (dkim=none). A pass with testing set (t=y) is
  * still a pass: what to make of it is the caller's choice.
  *
@@ -78,6 +79,9 @@
 #define DKIM_VERIFY_MAX_SIGNATURES_DEFAULT 10
 /* Characters of b= kept for header.b (RFC 6008 asks for at least 8). */
 #define DKIM_VERIFY_B_PREFIX 16
+/* Seconds a signer's clock may be off: x= counts as expired, and t= as in
+ * the future, only beyond this (as libopendkim and OpenDKIM judged them). */
+#define DKIM_VERIFY_CLOCK_DRIFT 300
 /* Header fields kept per message, and their names' and values' bytes; past
  * either, every signature is permerror. */
 #define DKIM_VERIFY_MAX_HEADERS 1000

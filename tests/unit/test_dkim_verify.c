@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "common/clock.h"
 #include "common/strbuf.h"
 #include "mailauth/dkim_canon.h"
 #include "mailauth/dkim_crypto.h"
@@ -799,6 +800,38 @@ static void test_key_cache(void **state)
 	}
 }
 
+/* x= and t= against the clock, with DKIM_VERIFY_CLOCK_DRIFT for the
+ * signer's: made from the current time, so any time of day will do. */
+static void test_clock_drift(void **state)
+{
+	static const struct {
+		const char *tags;	/* %lld: now plus the offset */
+		long long offset;
+		enum dkim_result want;
+		const char *reason;
+	} cases[] = {
+		{ "; x=%lld", -60, DKIM_RESULT_PASS, "" },
+		{ "; x=%lld", -(DKIM_VERIFY_CLOCK_DRIFT + 60), DKIM_RESULT_FAIL, "expired" },
+		{ "; t=%lld", 60, DKIM_RESULT_PASS, "" },
+		{ "; t=%lld", DKIM_VERIFY_CLOCK_DRIFT + 60, DKIM_RESULT_PERMERROR, "future" },
+	};
+	char *txt = expand_keys("p=%RSA%", K_RSA);
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct strbuf tags = STRBUF_INIT;
+		strbuf_append_str(&tags, RSA);
+		strbuf_appendf(&tags, cases[i].tags, (long long)clock_wall_s() + cases[i].offset);
+		char *msg = signed_msg(strbuf_str(&tags), K_RSA);
+		struct fake_dns dns = { .count = 0 };
+		fake_add(&dns, key_name, txt);
+		struct dkim_verify *v = run(msg, &dns, NULL);
+		assert_sig(dkim_verify_result(v), 0, cases[i].want, cases[i].reason);
+		dkim_verify_free(&v);
+		free(msg);
+		strbuf_release(&tags);
+	}
+	free(txt);
+}
+
 /* ---- RFC 8301 ---- */
 
 static void test_rsa_sha1(void **state)
@@ -1109,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(test_bad_key_records),
 		cmocka_unit_test(test_long_key_record),
 		cmocka_unit_test(test_key_cache),
+		cmocka_unit_test(test_clock_drift),
 		cmocka_unit_test(test_rsa_sha1),
 		cmocka_unit_test(test_short_rsa_key),
 		cmocka_unit_test(test_max_signatures),
