@@ -1,8 +1,8 @@
 /*
  * fiber.h - stacks of their own for the checks of one message, so that
- * code written as a sequence of blocking questions (libspf2, libopendkim,
- * greylisting) can wait for DNS or Redis without holding up the event
- * loop that runs it.
+ * code written as a sequence of blocking questions (libspf2, our DKIM and
+ * ARC verifiers, greylisting) can wait for DNS or Redis without holding up
+ * the event loop that runs it.
  *
  * A fiber runs fn(arg) on its own stack. fiber_resume() runs it until it
  * calls fiber_wait() or returns; fiber_wait() goes back to the resumer
