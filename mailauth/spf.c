@@ -6,6 +6,12 @@
  * a multi-label host name (an address literal, an empty or overlong label)
  * is "none" without a lookup. libspf2's own entry point is not used, since
  * it passes every loopback client without looking at the record.
+ *
+ * A libspf2 server and its DNS layer cost about 20 us to make (the
+ * default explanation is compiled, the host name asked of the kernel);
+ * an evaluation takes a pair from the checker's pool, binds the layer to
+ * its own state (struct spf_eval), and gives it back, so a busy MX makes
+ * them once. The pool is the checker's only mutable part, under a mutex.
  */
 #include "autoconfig.h"
 
@@ -15,6 +21,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,11 +33,23 @@
 /* Our explanation when the domain gives none (%_ is a space). */
 #define SPF_DEFAULT_EXPLANATION "%{o}%_does%_not%_designate%_%{c}%_as%_a%_permitted%_sender"
 
+#define SPF_POOL_MAX 64	/* idle servers a checker keeps */
+
+/* A libspf2 server over our DNS layer, not bound to an evaluation. */
+struct spf_engine {
+	SPF_dns_server_t *layer;
+	SPF_server_t *server;
+	struct spf_engine *next;
+};
+
 struct spf_checker {
 	spf_lookup_fn *lookup;
 	void *lookup_ctx;
 	char *receiving_host;
 	long long time_limit_ms;
+	pthread_mutex_t pool_lock;
+	struct spf_engine *pool;	/* idle */
+	size_t pooled;
 };
 
 /* --- libspf2's log hooks ---------------------------------------------------- */
@@ -89,13 +108,28 @@ struct spf_checker *spf_checker_new(spf_lookup_fn *lookup, void *lookup_ctx,
 	c->lookup_ctx = lookup_ctx;
 	c->receiving_host = xstrdup(receiving_host);
 	c->time_limit_ms = SPF_TIME_LIMIT_MS;
+	pthread_mutex_init(&c->pool_lock, NULL);
 	return c;
+}
+
+static void engine_free(struct spf_engine *e)
+{
+	SPF_server_free(e->server);
+	spf_dns_layer_free(&e->layer);
+	free(e);
 }
 
 void spf_checker_free(struct spf_checker **checker)
 {
 	if (*checker == NULL)
 		return;
+	while ((*checker)->pool != NULL) {
+		struct spf_engine *e = (*checker)->pool;
+
+		(*checker)->pool = e->next;
+		engine_free(e);
+	}
+	pthread_mutex_destroy(&(*checker)->pool_lock);
 	free((*checker)->receiving_host);
 	free(*checker);
 	*checker = NULL;
@@ -250,23 +284,58 @@ static SPF_response_t *run(SPF_server_t *server, SPF_request_t *request)
 	return response;
 }
 
-static void evaluate(const struct spf_checker *c, const struct ip_addr *client,
+/* A server from the pool (or a new one), its layer bound to ev. */
+static struct spf_engine *engine_take(struct spf_checker *c, struct spf_eval *ev)
+{
+	struct spf_engine *e;
+
+	pthread_mutex_lock(&c->pool_lock);
+	if ((e = c->pool) != NULL) {
+		c->pool = e->next;
+		c->pooled--;
+	}
+	pthread_mutex_unlock(&c->pool_lock);
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->layer = spf_dns_layer_new(ev);
+		e->server = server_new(c, e->layer);
+	}
+	spf_dns_layer_bind(e->layer, ev);
+	return e;
+}
+
+static void engine_give_back(struct spf_checker *c, struct spf_engine *e)
+{
+	spf_dns_layer_bind(e->layer, NULL);
+	pthread_mutex_lock(&c->pool_lock);
+	if (c->pooled < SPF_POOL_MAX) {
+		e->next = c->pool;
+		c->pool = e;
+		c->pooled++;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&c->pool_lock);
+	if (e != NULL)
+		engine_free(e);
+}
+
+static void evaluate(const struct spf_checker *checker, const struct ip_addr *client,
 		     const char *helo, struct spf_result *r)
 {
+	/* the pool is the one part a check changes (under its lock) */
+	struct spf_checker *c = (struct spf_checker *)(uintptr_t)checker;
 	struct spf_eval ev = {
 		.lookup = c->lookup, .lookup_ctx = c->lookup_ctx, .client = *client,
 		.deadline_ms = clock_monotonic_ms() + c->time_limit_ms,
 	};
-	SPF_dns_server_t *layer = spf_dns_layer_new(&ev);
-	SPF_server_t *server = server_new(c, layer);
-	SPF_request_t *request = request_new(server, client, helo, r->sender);
-	SPF_response_t *response = run(server, request);
+	struct spf_engine *e = engine_take(c, &ev);
+	SPF_request_t *request = request_new(e->server, client, helo, r->sender);
+	SPF_response_t *response = run(e->server, request);
 
 	result_finish(r, response, &ev);
 	SPF_response_free(response);
 	SPF_request_free(request);
-	SPF_server_free(server);
-	spf_dns_layer_free(&layer);
+	engine_give_back(c, e);
 }
 
 /* --- identities ------------------------------------------------------------- */

@@ -9,13 +9,14 @@
  * includes, 2 void lookups, more than 10 MX names is a permerror, PTR names
  * past the 10th are ignored; and a time limit per evaluation.
  *
- * Thread safety: a checker is read-only after spf_checker_new(), so one
- * checker serves any number of threads at once. Each evaluation builds
- * its own libspf2 server and DNS layer (about 20 us, see the report in
- * tests/unit/test_spf.c), because libspf2 keeps per-evaluation state in
- * them; the lookup function must therefore be safe to call from several
- * threads (dns_lookup() is). The spf_check_*() functions block for as long
- * as the lookups take, bounded by the time limit.
+ * Thread safety: one checker serves any number of threads (and fibers) at
+ * once. An evaluation takes a libspf2 server and DNS layer from the
+ * checker's pool (made once: about 20 us each, see the report in
+ * tests/unit/test_spf.c), binds the layer to its own state and gives the
+ * pair back; the pool has a lock of its own. The lookup function must be
+ * safe to call from several threads (dns_lookup() is). The spf_check_*()
+ * functions block for as long as the lookups take, bounded by the time
+ * limit.
  *
  * libspf2's process-wide log hooks are pointed at log.h on first use.
  */

@@ -478,6 +478,13 @@ static SPF_errcode_t layer_get_spf(SPF_server_t *server, SPF_request_t *request,
 
 /* --- the layer --------------------------------------------------------------- */
 
+void spf_dns_layer_bind(SPF_dns_server_t *layer, struct spf_eval *eval)
+{
+	if (layer->hook != NULL)
+		p_names_clear(layer->hook);	/* what the last evaluation kept */
+	layer->hook = eval;
+}
+
 SPF_dns_server_t *spf_dns_layer_new(struct spf_eval *eval)
 {
 	SPF_dns_server_t *layer = xcalloc(1, sizeof(*layer));
@@ -494,7 +501,8 @@ void spf_dns_layer_free(SPF_dns_server_t **layer)
 {
 	if (*layer == NULL)
 		return;
-	p_names_clear((*layer)->hook);
+	if ((*layer)->hook != NULL)
+		p_names_clear((*layer)->hook);
 	free(*layer);
 	*layer = NULL;
 }

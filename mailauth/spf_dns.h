@@ -84,5 +84,8 @@ struct spf_eval {
 /* eval must outlive the layer. Never NULL (aborts without memory). */
 SPF_dns_server_t *spf_dns_layer_new(struct spf_eval *eval);
 void spf_dns_layer_free(SPF_dns_server_t **layer);
+/* Binds a layer to another evaluation (NULL: none), so that a libspf2
+ * server made once serves many. */
+void spf_dns_layer_bind(SPF_dns_server_t *layer, struct spf_eval *eval);
 
 #endif
