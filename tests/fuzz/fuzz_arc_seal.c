@@ -23,6 +23,7 @@
 #include "mailauth/arc_seal.h"
 #include "mailauth/arc_seal_chain.h"
 #include "mailauth/arc_verify.h"
+#include "mailauth/dkim_pubkey.h"
 #include "mailauth/msgsplit.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -39,8 +40,13 @@ static EVP_PKEY *make_key(void)
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 
 	assert(key != NULL && EVP_PKEY_get_raw_public_key(key, raw, &len) == 1);
+	struct strbuf record = STRBUF_INIT;
+
 	dkim_base64_encode(raw, len, &b64);
-	snprintf(seal_record, sizeof(seal_record), "v=DKIM1; k=ed25519; p=%s", strbuf_str(&b64));
+	dkim_pubkey_record(&record, true, strbuf_str(&b64));
+	assert(record.len < sizeof(seal_record));
+	memcpy(seal_record, strbuf_str(&record), record.len + 1);
+	strbuf_release(&record);
 	strbuf_release(&b64);
 	return key;
 }

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include <openssl/evp.h>
@@ -77,9 +78,12 @@ static void make_key(struct test_key *k)
 		len = (size_t)n;
 	}
 	b64(der, len, pub);
-	int n = snprintf(k->txt, sizeof(k->txt), "v=DKIM1; k=%s; p=%s",
-			 k->alg == DKIM_ALG_ED25519_SHA256 ? "ed25519" : "rsa", pub);
-	assert_true(n > 0 && (size_t)n < sizeof(k->txt));
+	struct strbuf record = STRBUF_INIT;
+
+	dkim_pubkey_record(&record, k->alg == DKIM_ALG_ED25519_SHA256, pub);
+	assert_true(record.len < sizeof(k->txt));
+	memcpy(k->txt, strbuf_str(&record), record.len + 1);
+	strbuf_release(&record);
 }
 
 static int setup_keys(void **state)
