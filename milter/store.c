@@ -7,8 +7,13 @@
  * dropped when met; every insertion first drops up to EVICT_EACH expired
  * entries from the top of the heap, so expired entries leave faster than
  * new ones come, a full table with any expired entry has room, and no
- * insertion holds the lock for long. Nothing ever walks the table: an
- * insertion costs O(log n). A table full of live
+ * insertion holds the lock for long. Nothing walks the table but its
+ * growth: it starts with BUCKETS_MIN buckets and doubles when it holds as
+ * many keys as buckets, up to the power of two at memory_state_max (at
+ * most a handful of times in a daemon's life), so a milter whose state is
+ * small keeps a small table in memory rather than a million buckets that
+ * scattered keys would all touch. An insertion costs O(log n), amortized
+ * over the doublings. A table full of live
  * entries refuses new keys: counted, logged, and the caller lets the
  * mail through.
  *
@@ -50,6 +55,7 @@ struct store {
 	pthread_mutex_t lock;
 	struct entry **buckets;
 	size_t mask;			/* buckets - 1, a power of two less one */
+	size_t buckets_max;		/* the table grows no further */
 	struct entry **heap;		/* by expires_s, soonest first */
 	size_t count, max;
 	struct metric *full;		/* keys refused: the table was full */
@@ -65,8 +71,9 @@ struct store *store_new(struct redis *redis, size_t memory_max, struct metrics *
 
 	s->redis = redis;
 	if (redis == NULL) {
-		while (buckets < memory_max && buckets < SIZE_MAX / 2)
-			buckets *= 2;
+		s->buckets_max = BUCKETS_MIN;
+		while (s->buckets_max < memory_max && s->buckets_max < SIZE_MAX / 2)
+			s->buckets_max *= 2;
 		s->buckets = xcalloc(buckets, sizeof(*s->buckets));
 		s->mask = buckets - 1;
 		s->heap = xcalloc(memory_max > 0 ? memory_max : 1, sizeof(*s->heap));
@@ -220,6 +227,30 @@ static struct entry *find(struct store *s, const char *key, int64_t now_s)
 	return NULL;
 }
 
+/* Twice the buckets, every entry moved to its bucket in the new table. */
+static void grow(struct store *s)
+{
+	size_t old_count = s->mask + 1;
+	struct entry **old = s->buckets;
+
+	s->buckets = xcalloc(old_count * 2, sizeof(*s->buckets));
+	s->mask = old_count * 2 - 1;
+	for (size_t i = 0; i < old_count; i++) {
+		while (old[i] != NULL) {
+			struct entry *e = old[i];
+			size_t b = bucket_of(s, e->key);
+
+			old[i] = e->next;
+			e->prev = NULL;
+			e->next = s->buckets[b];
+			if (e->next != NULL)
+				e->next->prev = e;
+			s->buckets[b] = e;
+		}
+	}
+	free(old);
+}
+
 /* The entry of key, created (expiring now, for the caller to set) when
  * absent; NULL when the table is full of live entries. */
 static struct entry *find_or_add(struct store *s, const char *key, int64_t now_s)
@@ -238,6 +269,8 @@ static struct entry *find_or_add(struct store *s, const char *key, int64_t now_s
 				"new reputation is not kept until keys expire", s->max);
 		return NULL;
 	}
+	if (s->count > s->mask && s->mask + 1 < s->buckets_max)
+		grow(s);
 	b = bucket_of(s, key);
 	e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);

@@ -1,7 +1,8 @@
 /*
  * test_store.c - the milter's in-memory state (milter/store.c): values and
- * expiry, eviction in expiry order, a full table refusing new keys (and
- * counting them), and insertions into a full table staying cheap.
+ * expiry, eviction in expiry order, the table's growth, a full table
+ * refusing new keys (and counting them), and insertions into a full table
+ * staying cheap.
  */
 #include "autoconfig.h"
 
@@ -161,6 +162,42 @@ static void test_eviction_follows_expiry(void **state)
 	store_free(&s);
 }
 
+/* The table starts small and doubles as keys come: every key is found
+ * after each doubling, and expiry still takes entries out of their
+ * buckets. */
+static void test_table_grows(void **state)
+{
+	enum { N = 50000 };
+	struct store *s = store_new(NULL, 1000000, NULL);
+	char key[32], want[32];
+
+	clock_set_wall_offset(0);
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(want, sizeof(want), "v%d", i);
+		assert_int_equal(store_set(s, key, want, i % 2 ? 100 : 10), 0);
+		if (i == 1500 || i == 20000) {	/* after the first doublings */
+			assert_value(s, "k0", "v0");
+			assert_value(s, "k1023", "v1023");
+		}
+	}
+	assert_int_equal(store_count(s), N);
+	for (int i = 0; i < N; i += 7) {
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(want, sizeof(want), "v%d", i);
+		assert_value(s, key, want);
+	}
+	clock_set_wall_offset(50);	/* the even ones expired */
+	for (int i = 0; i < N; i += 1) {
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(want, sizeof(want), "v%d", i);
+		assert_value(s, key, i % 2 ? want : NULL);
+	}
+	assert_int_equal(store_count(s), N / 2);
+	clock_set_wall_offset(0);
+	store_free(&s);
+}
+
 /* The issue's case: a full table, then 200 new keys. Before, each one
  * swept the whole table under the lock (23 s for 200 at 1 000 000 keys). */
 static void test_full_table_stays_cheap(void **state)
@@ -198,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_full_table_refuses_and_counts),
 		cmocka_unit_test(test_reputation_counts),
 		cmocka_unit_test(test_eviction_follows_expiry),
+		cmocka_unit_test(test_table_grows),
 		cmocka_unit_test(test_full_table_stays_cheap),
 	};
 
