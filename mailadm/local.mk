@@ -27,7 +27,7 @@ mailadm_mailadm_SOURCES = \
 	mailadm/trusted_reply.c \
 	mailadm/validate.c mailadm/validate.h
 mailadm_mailadm_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(LIBIDN2_CFLAGS) $(LIBCRYPT_CFLAGS)
-mailadm_mailadm_LDADD = $(MAILAUTH_LIBS) $(COMMON_LIBS) $(JANSSON_LIBS) $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS)
+mailadm_mailadm_LDADD = milter/libmilterrules.a $(MAILAUTH_LIBS) $(COMMON_LIBS) $(JANSSON_LIBS) $(LIBIDN2_LIBS) $(LIBCRYPT_LIBS)
 dist_man_MANS += mailadm/mailadm.8
 
 bashcompletiondir = $(datadir)/bash-completion/completions

@@ -14,6 +14,7 @@
 #include "mailadm/nouns.h"
 #include "mailadm/output.h"
 #include "mailadm/validate.h"
+#include "milter/greylist_key.h"
 
 static const struct field fields[] = {
 	{ "external_address", FIELD_TEXT }, { "local_address", FIELD_TEXT },
@@ -82,10 +83,12 @@ static int trusted_del(struct cli *cli, const struct cli_args *args)
 	    (rc = parse_address(cli, args->positional[1], p.local)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_write(cli, delete_pair, &p)) == EXIT_OK) {
-		char key[2 * ADDR_MAX + 16];
+		char key[GREYLIST_REPLY_KEY_MAX];
 
-		snprintf(key, sizeof(key), "reply:%s/%s", p.external, p.local);	/* fits */
-		cli_redis_forget(cli, key);	/* the milter's copy, which it reads at RCPT */
+		/* the milter's copy, which it reads at RCPT (the prefix is added by
+		 * cli_redis_forget) */
+		if (greylist_reply_key("", p.external, p.local, key, sizeof(key)) == 0)
+			cli_redis_forget(cli, key);
 		printf("replies from %s to %s are no longer trusted\n", p.external, p.local);
 	}
 	return rc;

@@ -6,6 +6,7 @@
  *   grey:ORIGIN/SENDER/RCPT   a triplet, greylist_decide.h's value
  *   awl:ORIGIN                deliveries of the origin (the automatic whitelist)
  *   reply:EXTERNAL/LOCAL      our user LOCAL wrote to EXTERNAL (trusted.c)
+ * (addresses with their '/' and '%' escaped: greylist_key.h)
  * One round trip reads all three; one write per change.
  */
 #include "autoconfig.h"
@@ -120,7 +121,7 @@ static int keys_for(const struct milter_context *mc, const struct message *m, co
 		return -1;
 	if (m->mail_from[0] == '\0')
 		reply[0] = '\0';
-	else if (greylist_reply_key(prefix, m->mail_from, rcpt, reply, 2 * ADDR_MAX + 80) < 0)
+	else if (greylist_reply_key(prefix, m->mail_from, rcpt, reply, GREYLIST_REPLY_KEY_MAX) < 0)
 		return -1;
 	return 0;
 }
@@ -160,7 +161,7 @@ static bool rcpt_passes(const struct milter_context *mc, const struct connection
 			struct message *m, const char *rcpt, struct greylist_reply *reply)
 {
 	char triplet[GREYLIST_TRIPLET_MAX + 64], origin[GREYLIST_ORIGIN_MAX + 64];
-	char pair[2 * ADDR_MAX + 80];
+	char pair[GREYLIST_REPLY_KEY_MAX];
 	const char *keys[3] = { triplet, origin, pair }, *why;
 	char *values[3] = { NULL, NULL, NULL };
 	bool accept = true;
@@ -216,7 +217,7 @@ static bool deferred_at_end(const struct milter_context *mc, const struct connec
 			    struct message *m, const char *rcpt, bool use_whitelist)
 {
 	char triplet[GREYLIST_TRIPLET_MAX + 64], origin[GREYLIST_ORIGIN_MAX + 64];
-	char pair[2 * ADDR_MAX + 80];
+	char pair[GREYLIST_REPLY_KEY_MAX];
 	const char *keys[2] = { triplet, origin };
 	char *values[2] = { NULL, NULL };
 	struct greylist_reply reply;

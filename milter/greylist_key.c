@@ -139,33 +139,57 @@ int greylist_origin(const struct ip_addr *client, unsigned prefix_v4, unsigned p
 	return 0;
 }
 
+/* Appends s to out at *used, lowercase, with '/' and '%' as %2f and %25:
+ * the keys' fields are joined by '/', which an address may contain (a
+ * quoted local part), so that no two triplets can share a key. */
+static int append_field(char *out, size_t outlen, size_t *used, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool escape = ch == '/' || ch == '%';
+
+		if (*used + (escape ? 3 : 1) >= outlen)
+			return -1;
+		if (escape) {
+			out[(*used)++] = '%';
+			out[(*used)++] = hex[ch >> 4];
+			out[(*used)++] = hex[ch & 15];
+		} else {
+			out[(*used)++] = (char)tolower(ch);
+		}
+	}
+	out[*used] = '\0';
+	return 0;
+}
+
 int greylist_triplet_key(const char *origin, const char *sender, const char *rcpt, char *out,
 			 size_t outlen)
 {
-	int n = snprintf(out, outlen, "grey:%s/%s/", origin, sender);
+	int n = snprintf(out, outlen, "grey:%s/", origin);
 	size_t used;
 
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
 	used = (size_t)n;
-	for (const char *p = rcpt; *p; p++) {
-		if (used + 1 >= outlen)
-			return -1;
-		out[used++] = (char)tolower((unsigned char)*p);
-	}
-	out[used] = '\0';
-	return 0;
+	if (append_field(out, outlen, &used, sender) < 0 || used + 1 >= outlen)
+		return -1;
+	out[used++] = '/';
+	return append_field(out, outlen, &used, rcpt);
 }
 
 int greylist_reply_key(const char *prefix, const char *external, const char *local, char *out,
 		       size_t outlen)
 {
-	size_t skip = strlen(prefix);
-	int n = snprintf(out, outlen, "%sreply:%s/%s", prefix, external, local);
+	int n = snprintf(out, outlen, "%sreply:", prefix);	/* the prefix keeps its case */
+	size_t used;
 
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
-	for (char *p = out + skip; *p; p++)	/* the prefix keeps its case */
-		*p = (char)tolower((unsigned char)*p);
-	return 0;
+	used = (size_t)n;
+	if (append_field(out, outlen, &used, external) < 0 || used + 1 >= outlen)
+		return -1;
+	out[used++] = '/';
+	return append_field(out, outlen, &used, local);
 }

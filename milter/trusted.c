@@ -23,7 +23,7 @@ void trusted_record(const struct milter_context *mc, const struct message *m)
 {
 	const struct milter_section *s = mc->settings;
 	int64_t lifetime_s = s->trusted_reply_lifetime_ms / 1000;
-	char local[ADDR_MAX + 1], key[2 * ADDR_MAX + 80];
+	char local[ADDR_MAX + 1], key[GREYLIST_REPLY_KEY_MAX];
 
 	if (mc->store == NULL || m->mail_from[0] == '\0' || strchr(m->mail_from, '@') == NULL)
 		return;

@@ -320,8 +320,13 @@ class MailadmCommandTest(MailadmBase):
                  "('erin@%s', 'friend@remote.example', UTC_TIMESTAMP() + INTERVAL 30 DAY)" % DOMAIN)
         got = self.json("trusted-reply", "list", "--local", "erin@" + DOMAIN)
         self.assertEqual(got[0]["external_address"], "friend@remote.example")
+        # the milter's copy in Redis, under the key the milter writes
+        # (milter/greylist_key.c), goes with the row
+        key = "lrtest:reply:friend@remote.example/erin@" + DOMAIN
+        self.stack.redis_cli("SET", key, "1")
         self.ok("trusted-reply", "del", "friend@remote.example", "erin@" + DOMAIN)
         self.assertEqual(self.json("trusted-reply", "list", "--local", "erin@" + DOMAIN), [])
+        self.assertEqual(self.stack.redis_cli("EXISTS", key).strip(), "0")
 
     def test_reputation(self):
         self.ok("reputation", "set", "ip", "192.0.2.66", "block", "--expires", "2h", "--reason",

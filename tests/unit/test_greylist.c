@@ -103,6 +103,42 @@ static void test_triplet_key(void **state)
 	assert_int_equal(greylist_triplet_key("net:x", "a@b", "c@d", out, 10), -1);
 }
 
+/* '/' joins the fields and may appear in a quoted local part: escaped, so
+ * that two different triplets (or trusted replies) never share a key. */
+static void test_keys_cannot_be_split_another_way(void **state)
+{
+	static const struct {
+		const char *a_sender, *a_rcpt, *b_sender, *b_rcpt;
+	} pairs[] = {
+		{ "a/b@x.example", "c@y.example", "a", "b@x.example/c@y.example" },
+		{ "\"a/b\"@x.example", "c@y.example", "\"a", "b\"@x.example/c@y.example" },
+		{ "a%2fb@x.example", "c@y.example", "a/b@x.example", "c@y.example" },
+		{ "<>", "a/b@y.example", "<>/a", "b@y.example" },
+	};
+	char a[GREYLIST_TRIPLET_MAX], b[GREYLIST_TRIPLET_MAX];
+	char ra[GREYLIST_REPLY_KEY_MAX], rb[GREYLIST_REPLY_KEY_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		assert_int_equal(greylist_triplet_key("net:192.0.2.0/24", pairs[i].a_sender,
+						      pairs[i].a_rcpt, a, sizeof(a)), 0);
+		assert_int_equal(greylist_triplet_key("net:192.0.2.0/24", pairs[i].b_sender,
+						      pairs[i].b_rcpt, b, sizeof(b)), 0);
+		assert_string_not_equal(a, b);
+		assert_int_equal(greylist_reply_key("p:", pairs[i].a_sender, pairs[i].a_rcpt, ra,
+						    sizeof(ra)), 0);
+		assert_int_equal(greylist_reply_key("p:", pairs[i].b_sender, pairs[i].b_rcpt, rb,
+						    sizeof(rb)), 0);
+		assert_string_not_equal(ra, rb);
+	}
+	assert_int_equal(greylist_triplet_key("spf:example.org", "a/b%c@x.example", "D@Y.example",
+					      a, sizeof(a)), 0);
+	assert_string_equal(a, "grey:spf:example.org/a%2fb%25c@x.example/d@y.example");
+	assert_int_equal(greylist_reply_key("LR:", "Ext/1@X.example", "me@ours.example", ra,
+					    sizeof(ra)), 0);
+	assert_string_equal(ra, "LR:reply:ext%2f1@x.example/me@ours.example");
+}
+
 /* ---- greylisting decisions -------------------------------------------------- */
 
 static const struct greylist_policy postgrey = {
@@ -460,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_normalize_sender),
 		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_triplet_key),
+		cmocka_unit_test(test_keys_cannot_be_split_another_way),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_no_whitelist),
 		cmocka_unit_test(test_score_table),
