@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """run.py - run the integration tests against real services.
 
-    tests/integration/run.py --srcdir=. --builddir=build [-k PATTERN] [--keep]
+    tests/integration/run.py --srcdir=. --builddir=build [-k PATTERN ...] [--keep]
 
 Starts services on demand (harness.py), runs every tests/integration/test_*.py
 with unittest, prints a summary, tears everything down and fails if any
@@ -33,7 +33,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--srcdir", default=".")
     parser.add_argument("--builddir", default=".")
-    parser.add_argument("-k", dest="pattern", default=None, help="only tests whose id contains this")
+    parser.add_argument("-k", dest="patterns", action="append", default=[],
+                        help="only tests whose id contains this (repeat for several)")
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory")
     parser.add_argument("--crash-selftest", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -53,8 +54,9 @@ def main():
             crash_selftest(stack)
         here = os.path.dirname(os.path.abspath(__file__))
         suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py", top_level_dir=here)
-        if args.pattern:
-            suite = unittest.TestSuite(t for t in iter_tests(suite) if args.pattern in t.id())
+        if args.patterns:
+            suite = unittest.TestSuite(t for t in iter_tests(suite)
+                                       if any(p in t.id() for p in args.patterns))
         result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     finally:
         stack.stop_all()
