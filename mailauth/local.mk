@@ -12,7 +12,7 @@
 # link it, and a check gets its DNS answers from the caller's hooks.
 
 noinst_LIBRARIES += mailauth/libmailauth.a
-mailauth_libmailauth_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBPSL_CFLAGS)
+mailauth_libmailauth_a_CPPFLAGS = $(AM_CPPFLAGS) $(LIBPSL_CFLAGS) $(LIBXML2_CFLAGS) $(ZLIB_CFLAGS)
 mailauth_libmailauth_a_SOURCES = \
 	mailauth/arc_keys.c mailauth/arc_keys.h \
 	mailauth/arc_seal.c mailauth/arc_seal.h \
@@ -32,6 +32,9 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/dkim_tags.c mailauth/dkim_tags.h \
 	mailauth/dkim_verify.c mailauth/dkim_verify.h \
 	mailauth/dmarc.c mailauth/dmarc.h \
+	mailauth/dmarc_report.c mailauth/dmarc_report.h \
+	mailauth/dmarc_report_mail.c mailauth/dmarc_report_mail.h \
+	mailauth/dmarc_report_unpack.c mailauth/dmarc_report_unpack.h \
 	mailauth/from_header.c mailauth/from_header.h \
 	mailauth/msgsplit.c mailauth/msgsplit.h \
 	mailauth/spf.c mailauth/spf.h \
@@ -40,14 +43,15 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/spf_syntax.c mailauth/spf_syntax.h
 
 # What a program linking the library needs after it.
-MAILAUTH_LIBS = mailauth/libmailauth.a $(SPF2_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS)
+MAILAUTH_LIBS = mailauth/libmailauth.a $(SPF2_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(LIBXML2_LIBS) $(ZLIB_LIBS)
 MAILAUTH_TEST_CPPFLAGS = $(AM_CPPFLAGS)
 MAILAUTH_TEST_LDADD = $(MAILAUTH_LIBS) $(LDADD)
 
 # --- unit tests ----------------------------------------------------------------
 MAILAUTH_UNIT_TESTS = tests/unit/test_authres tests/unit/test_dkim_canon \
 	tests/unit/test_dkim_keycache tests/unit/test_dkim_sign tests/unit/test_dkim_tags \
-	tests/unit/test_dkim_verify tests/unit/test_dmarc tests/unit/test_from_header \
+	tests/unit/test_dkim_verify tests/unit/test_dmarc tests/unit/test_dmarc_report \
+	tests/unit/test_from_header \
 	tests/unit/test_arc_chain
 UNIT_TESTS += $(MAILAUTH_UNIT_TESTS)
 tests_unit_test_authres_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
@@ -64,6 +68,8 @@ tests_unit_test_dkim_verify_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_unit_test_dkim_verify_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_unit_test_dmarc_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_unit_test_dmarc_LDADD = $(MAILAUTH_TEST_LDADD)
+tests_unit_test_dmarc_report_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
+tests_unit_test_dmarc_report_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_unit_test_from_header_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_unit_test_from_header_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_unit_test_arc_chain_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
@@ -102,6 +108,7 @@ tests_bench_sign_bench_LDADD = $(MAILAUTH_TEST_LDADD) $(OPENDKIM_LIBS)
 
 # --- fuzz targets --------------------------------------------------------------
 FUZZ_TARGETS += tests/fuzz/fuzz_arc tests/fuzz/fuzz_arc_seal tests/fuzz/fuzz_authres \
+	tests/fuzz/fuzz_dmarc_report \
 	tests/fuzz/fuzz_dkim_sig tests/fuzz/fuzz_dkim_tags tests/fuzz/fuzz_from_header \
 	tests/fuzz/fuzz_spf_record
 if ENABLE_FUZZING
@@ -120,6 +127,9 @@ tests_fuzz_fuzz_dkim_sig_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_fuzz_fuzz_dkim_tags_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_dkim_tags_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_fuzz_fuzz_dkim_tags_LDADD = $(MAILAUTH_TEST_LDADD)
+tests_fuzz_fuzz_dmarc_report_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_dmarc_report_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
+tests_fuzz_fuzz_dmarc_report_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_fuzz_fuzz_from_header_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_from_header_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_fuzz_fuzz_from_header_LDADD = $(MAILAUTH_TEST_LDADD)
