@@ -91,7 +91,7 @@ class MailadmCommandTest(MailadmBase):
 
     def test_db_migrate_and_status(self):
         out = self.ok("db", "migrate", "--dir", os.path.join(self.stack.srcdir, "sql/migrations"))
-        self.assertIn("0 migrations applied; the schema is at version 2", out)
+        self.assertIn("0 migrations applied; the schema is at version 3", out)
         status = self.json("db", "status", "--dir", os.path.join(self.stack.srcdir, "sql/migrations"))
         self.assertEqual(status[0]["state"], "applied")
 
