@@ -11,6 +11,7 @@ mailadm_mailadm_SOURCES = \
 	mailadm/db.c \
 	mailadm/dkim.c \
 	mailadm/dkim_keypair.c mailadm/dkim_keypair.h \
+	mailadm/dmarc_reports.c \
 	mailadm/dns.c \
 	mailadm/domain.c \
 	mailadm/forward.c \

@@ -20,7 +20,8 @@
 static const struct cli_command *const command_tables[] = {
 	db_commands, domain_commands, account_commands, alias_commands, redirect_commands,
 	trap_commands, greylist_commands, reputation_commands, blocklist_commands,
-	trusted_reply_commands, learn_commands, dkim_commands, dns_commands, config_commands,
+	trusted_reply_commands, learn_commands, dkim_commands, dns_commands,
+	dmarc_report_commands, config_commands,
 };
 #define TABLE_COUNT (sizeof(command_tables) / sizeof(command_tables[0]))
 

@@ -24,6 +24,7 @@ extern const struct cli_command trusted_reply_commands[];
 extern const struct cli_command learn_commands[];
 extern const struct cli_command dkim_commands[];
 extern const struct cli_command dns_commands[];
+extern const struct cli_command dmarc_report_commands[];
 extern const struct cli_command config_commands[];
 
 /* Calls fn for each published (pending, active, retiring) DKIM key of a
