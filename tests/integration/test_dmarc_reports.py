@@ -9,6 +9,9 @@ reports change nothing."""
 import base64
 import json
 import os
+import pwd
+import shutil
+import smtplib
 import socket
 import subprocess
 import tempfile
@@ -291,6 +294,43 @@ class DmarcReportsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"no report in the message", r.stderr)
         self.assertEqual(self.sql("SELECT COUNT(*) FROM dmarc_reports").strip(), "0")
+
+    def test_postfix_pipe(self):
+        """The wiring mailadm(8) documents: transport_maps sends the rua
+        address to a pipe(8) service running `mailadm dmarc import --mta` as
+        an unprivileged user; a report mailed through Postfix is stored, a
+        message that is no report is delivered (dropped) and stores nothing."""
+        st = self.stack
+        nobody = pwd.getpwnam("nobody")
+        password = os.path.join(self.tmp, "db.password.nobody")
+        shutil.copyfile(st.path("db.password"), password)
+        os.chown(password, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(password, 0o600)
+        os.chmod(self.tmp, 0o755)
+        conf = st.config({"database": {"password_file": password}}, redis=False)
+        rua = "dmarc-reports@" + DOMAIN
+        port = st.start_postfix(
+            {"transport_maps": "inline:{%s=limristem-dmarc:}" % rua},
+            "limristem-dmarc unix - n n - 2 pipe\n"
+            "  flags=Rq user=nobody argv=%s -c %s dmarc import --mta\n"
+            % (os.path.join(st.builddir, "mailadm", "mailadm"), conf))
+        try:
+            xml = RFC9990.format(report_id="via-postfix", begin=1777420800, end=1777507199)
+            report = message(self.gzip("via-postfix.xml", xml), "application/gzip", "r.xml.gz")
+            with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+                smtp.sendmail("noreply-dmarc@receiver.example", [rua], report)
+                smtp.sendmail("someone@elsewhere.example", [rua],
+                              b"From: someone@elsewhere.example\r\nSubject: hi\r\n\r\nnot a report\r\n")
+            maillog = os.path.join(st.postfix["dir"], "maillog")
+
+            def delivered():
+                with open(maillog, errors="replace") as f:
+                    return f.read().count("delivered via limristem-dmarc service") >= 2
+            harness.wait_for(delivered, 30, "two deliveries through the pipe")
+        finally:
+            st.stop_postfix()
+        self.assertEqual(self.sql("SELECT report_id, records, messages FROM dmarc_reports").strip(),
+                         "via-postfix\t2\t43")
 
     def test_opendmarc_report(self):
         """OpenDMARC's own tools: its history file imported into its schema
