@@ -149,6 +149,35 @@ int dkim_tags_parse(const char *buf, size_t len, struct dkim_tag_list *list_r, c
 	}
 }
 
+void dkim_tags_parse_lenient(const char *buf, size_t len, struct dkim_tag_list *list_r,
+			     size_t *bad_r)
+{
+	size_t pos = 0;
+
+	list_r->count = 0;
+	*bad_r = 0;
+	while (pos < len) {
+		pos = dkim_tags_skip_fws(buf, len, pos);
+		if (pos >= len)
+			break;
+		if (buf[pos] == ';') {		/* an empty tag-spec */
+			pos++;
+			continue;
+		}
+		const char *why = NULL;
+		size_t end = list_r->count == DKIM_TAGS_MAX ? 0
+			: parse_spec(buf, len, pos, &list_r->tags[list_r->count], &why);
+		if (end == 0) {
+			const char *semi = memchr(buf + pos, ';', len - pos);
+			(*bad_r)++;
+			pos = semi != NULL ? (size_t)(semi - buf) + 1 : len;
+			continue;
+		}
+		list_r->count++;
+		pos = end + 1;	/* past the ';', or past the end */
+	}
+}
+
 bool dkim_tags_next_item(const struct dkim_tag *tag, size_t *pos_r, const char **item_r, size_t *len_r)
 {
 	size_t pos = *pos_r, len = tag->value_len;
@@ -179,6 +208,18 @@ const struct dkim_tag *dkim_tags_find(const struct dkim_tag_list *list, const ch
 			return t;
 	}
 	return NULL;
+}
+
+size_t dkim_tags_count(const struct dkim_tag_list *list, const char *name)
+{
+	size_t n = strlen(name), count = 0;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct dkim_tag *t = &list->tags[i];
+		if (t->name_len == n && memcmp(t->name, name, n) == 0)
+			count++;
+	}
+	return count;
 }
 
 bool dkim_tags_value_is(const struct dkim_tag *tag, const char *s)

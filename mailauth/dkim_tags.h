@@ -14,6 +14,10 @@
  * A line break in FWS may be CRLF or a bare LF (milters hand header values
  * over with either). A tag that appears twice, an empty tag-spec (";;"), a
  * missing '=' or an empty list is an error.
+ *
+ * DMARC records (RFC 9989 4.8) use the same syntax but ignore what they
+ * cannot read instead of refusing the list: dkim_tags_parse_lenient() skips
+ * a bad tag-spec up to the next ';' and keeps a tag every time it appears.
  */
 #ifndef LIMRISTEM_MAILAUTH_DKIM_TAGS_H
 #define LIMRISTEM_MAILAUTH_DKIM_TAGS_H
@@ -45,8 +49,20 @@ struct dkim_tag_list {
  * sentence saying what is wrong; then list_r holds the tags read so far. */
 int dkim_tags_parse(const char *buf, size_t len, struct dkim_tag_list *list_r, const char **why_r);
 
+/* The lenient reading: every tag-spec that can be read, in order. An empty
+ * tag-spec is skipped; one that cannot be read (no '=', a bad name, a
+ * character not allowed in its value) or that does not fit in the list is
+ * skipped up to the next ';' and counted in *bad_r. A tag that appears more
+ * than once is kept each time (dkim_tags_count()). Never fails; an empty
+ * list has no tags. */
+void dkim_tags_parse_lenient(const char *buf, size_t len, struct dkim_tag_list *list_r,
+			     size_t *bad_r);
+
 /* The tag called name (exact, case-sensitive), or NULL. */
 const struct dkim_tag *dkim_tags_find(const struct dkim_tag_list *list, const char *name);
+
+/* How many times the tag called name appears (0 or 1 after dkim_tags_parse()). */
+size_t dkim_tags_count(const struct dkim_tag_list *list, const char *name);
 
 /* True when the tag's value is exactly s. */
 bool dkim_tags_value_is(const struct dkim_tag *tag, const char *s);

@@ -1,5 +1,6 @@
 /*
- * test_dkim_tags.c - the DKIM tag=value parser against a table of lists.
+ * test_dkim_tags.c - the DKIM tag=value parser against a table of lists,
+ * strict (DKIM, ARC) and lenient (DMARC records).
  */
 #include "autoconfig.h"
 
@@ -88,6 +89,60 @@ static void test_parse_table(void **state)
 	}
 }
 
+/* The lenient reading: what it keeps, and how many tag-specs it skipped. */
+static const struct {
+	const char *in;
+	const char *want;
+	size_t bad;
+	const char *why;
+} lenient[] = {
+	{ "v=DMARC1; p=reject", "v=DMARC1|p=reject", 0, "a plain list" },
+	{ "v=DMARC1;; p=reject;", "v=DMARC1|p=reject", 0, "empty tag-specs are skipped" },
+	{ "v=DMARC1; p=reject; p=none", "v=DMARC1|p=reject|p=none", 0, "a tag twice is kept twice" },
+	{ "v=DMARC1; junk; p=reject", "v=DMARC1|p=reject", 1, "a tag-spec without '='" },
+	{ "v=DMARC1; 9x=1; p=reject", "v=DMARC1|p=reject", 1, "a bad name" },
+	{ "v=DMARC1; p=rej\x01" "ect; sp=none", "v=DMARC1|sp=none", 1, "a control character" },
+	{ "v=DMARC1; rua=mailto:a@b.example, mailto:c@d.example",
+	  "v=DMARC1|rua=mailto:a@b.example, mailto:c@d.example", 0, "white space inside a value" },
+	{ "p=", "p=", 0, "an empty value is read (its meaning is the caller's)" },
+	{ "", "", 0, "nothing" },
+	{ " ;; ", "", 0, "only separators" },
+	{ "=x;=y", "", 2, "only bad tag-specs" },
+	{ "a=1\r\nb=2; c=3", "c=3", 1, "a line break without WSP spoils its tag-spec" },
+};
+
+static void test_lenient_table(void **state)
+{
+	for (size_t i = 0; i < N_ELEMENTS(lenient); i++) {
+		struct dkim_tag_list list;
+		struct strbuf got = STRBUF_INIT;
+		size_t bad = 99;
+
+		dkim_tags_parse_lenient(lenient[i].in, strlen(lenient[i].in), &list, &bad);
+		render(&list, &got);
+		if (strcmp(strbuf_str(&got), lenient[i].want) != 0 || bad != lenient[i].bad)
+			fail_msg("lenient case %zu (%s): got \"%s\" (%zu bad), want \"%s\" (%zu)", i,
+				 lenient[i].why, strbuf_str(&got), bad, lenient[i].want, lenient[i].bad);
+		strbuf_release(&got);
+	}
+}
+
+static void test_lenient_full_list(void **state)
+{
+	struct strbuf in = STRBUF_INIT;
+	struct dkim_tag_list list;
+	size_t bad;
+
+	for (int i = 0; i < DKIM_TAGS_MAX + 3; i++)
+		strbuf_appendf(&in, "t%d=%d;", i, i);
+	dkim_tags_parse_lenient(in.data, in.len, &list, &bad);
+	assert_int_equal(list.count, DKIM_TAGS_MAX);
+	assert_int_equal(bad, 3);
+	assert_int_equal(dkim_tags_count(&list, "t0"), 1);
+	assert_int_equal(dkim_tags_count(&list, "t99"), 0);
+	strbuf_release(&in);
+}
+
 static void test_find_and_span(void **state)
 {
 	const char *in = "a=rsa-sha256; b=abc\r\n def ; bh=xyz; d=example.org";
@@ -173,6 +228,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_lenient_table),
+		cmocka_unit_test(test_lenient_full_list),
 		cmocka_unit_test(test_find_and_span),
 		cmocka_unit_test(test_too_many_tags),
 		cmocka_unit_test(test_colon_items),
