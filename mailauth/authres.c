@@ -345,14 +345,15 @@ static int build_dkim(struct builder *b, const struct authres_result *results,
 	return builder_prop_str(b, "header.a", d->algorithm, false);
 }
 
-/* Appends " (p=reject sp=none dis=reject)" from the parts that are set. */
+/* Appends " (p=reject sp=none ... dis=reject)" from the parts that are set. */
 static int build_dmarc_comment(struct builder *b, const struct authres_dmarc *d)
 {
-	const char *names[] = { "p", "sp", "dis" };
-	const char *values[] = { d->policy, d->subdomain_policy, d->disposition };
+	const char *names[] = { "p", "sp", "np", "t", "pct", "psd", "dis" };
+	const char *values[] = { d->policy, d->subdomain_policy, d->nonexistent_policy, d->testing,
+				 d->pct, d->psd, d->disposition };
 	struct strbuf item = STRBUF_INIT;
 
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		if (!is_set(values[k]))
 			continue;
 		if (!is_dotted(values[k], strlen(values[k]), is_label_char)) {
@@ -392,6 +393,7 @@ static int build_properties(struct builder *b, const struct authres_result *resu
 			    size_t count, size_t i)
 {
 	const struct authres_result *r = &results[i];
+	int ret;
 
 	switch (r->method) {
 	case AUTHRES_SPF_MAILFROM:
@@ -401,7 +403,14 @@ static int build_properties(struct builder *b, const struct authres_result *resu
 	case AUTHRES_DKIM:
 		return build_dkim(b, results, count, i);
 	case AUTHRES_DMARC:
-		return builder_prop_str(b, "header.from", r->dmarc.from_domain, false);
+		if ((ret = builder_prop_str(b, "header.from", r->dmarc.from_domain, false)) < 0)
+			return ret;
+		if (is_set(r->dmarc.evaluated) &&
+		    !is_dotted(r->dmarc.evaluated, strlen(r->dmarc.evaluated), is_label_char)) {
+			b->why = "a DMARC policy word is not a plain word";
+			return AUTHRES_E_INVAL;
+		}
+		return builder_prop_str(b, "policy.dmarc", r->dmarc.evaluated, false);
 	case AUTHRES_ARC:
 		return build_arc(b, &r->arc);
 	}

@@ -58,7 +58,7 @@ enum authres_method {
 	AUTHRES_SPF_MAILFROM,	/* spf=...  smtp.mailfrom=<spf.identity> */
 	AUTHRES_SPF_HELO,	/* spf=...  smtp.helo=<spf.identity> */
 	AUTHRES_DKIM,		/* dkim=... header.d header.s header.b [header.a] */
-	AUTHRES_DMARC,		/* dmarc=... (p= sp= dis=) header.from */
+	AUTHRES_DMARC,		/* dmarc=... (p= sp= np= t= pct= psd= dis=) header.from policy.dmarc */
 	AUTHRES_ARC,		/* arc=...  smtp.remote-ip header.oldest-pass */
 };
 
@@ -74,11 +74,20 @@ struct authres_dkim {
 	const char *algorithm;	/* a= ("rsa-sha256"), optional */
 };
 
+/* The comment shows the record's tags that made the policy and what was
+ * done: "(p=reject sp=none np=reject t=y pct=0 psd=y dis=quarantine)"
+ * with the parts that are set; policy.dmarc (RFC 9989 9.1) is the policy
+ * the evaluation arrived at, after np and testing mode. */
 struct authres_dmarc {
 	const char *from_domain;	/* RFC5322.From domain */
 	const char *policy;		/* p= of the record ("reject") */
 	const char *subdomain_policy;	/* sp= of the record */
 	const char *disposition;	/* what was applied ("quarantine") */
+	const char *evaluated;		/* policy.dmarc= */
+	const char *nonexistent_policy;	/* np= of the record, when it applied */
+	const char *testing;		/* "y": t=y lowered the policy */
+	const char *pct;		/* "0": the historic pct=0 lowered it instead */
+	const char *psd;		/* "y": the record is a Public Suffix Domain's */
 };
 
 struct authres_arc {

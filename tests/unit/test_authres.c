@@ -62,6 +62,23 @@ static const struct authres_result dmarc_arc[] = {
 	  .arc = { "2001:db8::1", 0 } },
 };
 
+/* RFC 9989: np, testing mode (t=y, or the historic pct=0), a PSD's record,
+ * and policy.dmarc, the policy the evaluation arrived at */
+static const struct authres_result dmarc_bis[] = {
+	{ .method = AUTHRES_DMARC, .result = "fail",
+	  .dmarc = { "gone.bank.example", "none", "none", "reject", .evaluated = "reject",
+		     .nonexistent_policy = "reject", .psd = "y" } },
+	{ .method = AUTHRES_DMARC, .result = "fail",
+	  .dmarc = { "example.com", "reject", NULL, "quarantine", .evaluated = "quarantine",
+		     .testing = "y" } },
+	{ .method = AUTHRES_DMARC, .result = "fail",
+	  .dmarc = { "example.net", "quarantine", NULL, "none", .evaluated = "none", .pct = "0" } },
+};
+static const struct authres_result bad_evaluated[] = {
+	{ .method = AUTHRES_DMARC, .result = "fail",
+	  .dmarc = { "example.com", "reject", NULL, NULL, .evaluated = "re;ject" } },
+};
+
 static const struct authres_result long_dkim[] = {
 	{ .method = AUTHRES_DKIM, .result = "pass",
 	  .dkim = { "a-rather-long-subdomain.of.an-example-domain.example.com",
@@ -147,6 +164,15 @@ static const struct {
 	  "\tarc=pass smtp.remote-ip=192.0.2.1 header.oldest-pass=2;\n"
 	  "\tarc=fail reason=\"i=2 \\\"AMS\\\" bad\" smtp.remote-ip=\"2001:db8::1\"",
 	  "DMARC policy comment, ARC, IPv6 quoted" },
+	{ OURS, dmarc_bis, 3, LF_TAB, 0, 0,
+	  "example.org;\n"
+	  "\tdmarc=fail (p=none sp=none np=reject psd=y dis=reject)\n"
+	  "\theader.from=gone.bank.example policy.dmarc=reject;\n"
+	  "\tdmarc=fail (p=reject t=y dis=quarantine) header.from=example.com\n"
+	  "\tpolicy.dmarc=quarantine;\n"
+	  "\tdmarc=fail (p=quarantine pct=0 dis=none) header.from=example.net\n"
+	  "\tpolicy.dmarc=none",
+	  "DMARC per RFC 9989: np, psd, testing mode, policy.dmarc" },
 	{ OURS, long_dkim, 1, LF_TAB, 0, 0,
 	  "example.org;\n"
 	  "\tdkim=pass\n"
@@ -172,6 +198,7 @@ static const struct {
 	{ OURS, bad_reason, 1, LF_TAB, 0, AUTHRES_E_INVAL, "", "line break in a reason" },
 	{ OURS, bad_utf8, 1, LF_TAB, 0, AUTHRES_E_INVAL, "", "invalid UTF-8" },
 	{ OURS, bad_policy, 1, LF_TAB, 0, AUTHRES_E_INVAL, "", "DMARC policy word with a space" },
+	{ OURS, bad_evaluated, 1, LF_TAB, 0, AUTHRES_E_INVAL, "", "policy.dmarc not a word" },
 	{ OURS, bad_method, 1, LF_TAB, 0, AUTHRES_E_INVAL, "", "unknown method" },
 };
 
