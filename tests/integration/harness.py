@@ -276,6 +276,7 @@ class Stack:
         another port than 53 need 127.0.1.53:53, say)."""
         if zones:
             self.zones.update(zones)
+        self._add_dmarc_ancestors()
         if port is not None:
             self.dns_port = port
         if self.dns_port is None:
@@ -296,6 +297,20 @@ class Stack:
             f.write("\n".join(conf) + "\n")
         self._start("nsd", ["nsd", "-d", "-c", self.path("nsd.conf")])
         wait_for(lambda: udp_dns_answers(self.dns_port, address), 10, "nsd")
+
+    def _add_dmarc_ancestors(self):
+        """_dmarc.NAME of every ancestor of a served zone that no zone
+        serves (up to the top-level domain) answers with no record, as in
+        the real DNS: RFC 9989's tree walk asks them, and nsd refuses names
+        outside its zones (a temporary failure to the walk)."""
+        served = [z for z in self.zones if not z.startswith("_dmarc.")]
+        under = lambda name: any(name == z or name.endswith("." + z) for z in served)
+        for zone in served:
+            labels = zone.split(".")
+            for i in range(1, len(labels)):
+                ancestor = ".".join(labels[i:])
+                if not under(ancestor):
+                    self.zones.setdefault("_dmarc." + ancestor, "")
 
     def _write_zone(self, name):
         serial = int(time.time() * 10) % 4000000000
