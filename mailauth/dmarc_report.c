@@ -9,8 +9,10 @@
  * loaded; an entity loader that refuses everything is installed as well.
  * libxml2's own limits (depth 256, 10 MB text nodes) stay on; the caller's
  * buffer is at most DMARC_REPORT_XML_MAX. Values are checked (tokens from
- * their sets, numbers in range, addresses parsed) and refused with the
- * record they are in named; elements we do not know are skipped.
+ * their sets, numbers in range, addresses parsed, no control character,
+ * C1 included, since `mailadm dmarc summary` prints them to a terminal)
+ * and refused with the record they are in named; elements we do not know
+ * are skipped.
  */
 #include "autoconfig.h"
 
@@ -102,7 +104,10 @@ static int text(const xmlNode *n, char *out, size_t cap, const char *what, struc
 		return fail(e, "%s: longer than %zu bytes", what, cap - 1);
 	}
 	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+		unsigned char c = (unsigned char)s[i], next = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+
+		/* C0, DEL and C1 (U+0080..U+009F, which terminals obey too) */
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && next >= 0x80 && next <= 0x9f)) {
 			xmlFree(content);
 			return fail(e, "%s: a control character", what);
 		}
@@ -309,6 +314,8 @@ static int parse_record(const xmlNode *rec, size_t index, struct dmarc_report_ro
 	    text(child(child(pe, "reason"), "type"), row->reason, sizeof(row->reason), what, e) < 0)
 		return -1;
 	lowercase(row->reason);
+	if (strspn(row->reason, "abcdefghijklmnopqrstuvwxyz_") != strlen(row->reason))
+		return fail(e, "%s reason type: \"%s\" is not a word", what, row->reason);
 	if (ids == NULL)
 		return fail(e, "%s: no identifiers", where);
 	snprintf(what, sizeof(what), "%s header_from", where);
@@ -347,7 +354,9 @@ static int parse_document(const xmlNode *root, struct dmarc_report *r, struct er
 {
 	if (root == NULL || !is(root, "feedback"))
 		return fail(e, "the document is not a DMARC aggregate report (its root is not <feedback>)");
-	r->format = root->ns != NULL ? DMARC_REPORT_RFC9990 : DMARC_REPORT_RFC7489;
+	r->format = root->ns != NULL && root->ns->href != NULL &&
+		    strcmp((const char *)root->ns->href, NS_RFC9990) == 0 ? DMARC_REPORT_RFC9990
+									 : DMARC_REPORT_RFC7489;
 	if (parse_metadata(root, r, e) < 0 || parse_policy(root, r, e) < 0)
 		return -1;
 	return parse_records(root, r, e);

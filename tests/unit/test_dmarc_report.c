@@ -118,6 +118,28 @@ static void check_rfc7489(const struct dmarc_report *r)
 	assert_string_equal(r->rows[0].spf_scope, "");
 }
 
+/* The draft's namespace, which RFC 7489-era reporters wrote: read as RFC
+ * 7489. */
+static void test_draft_namespace(void **state)
+{
+	static const char xml[] = "<feedback xmlns=\"http://dmarc.org/dmarc-xml/0.1\">"
+		"<report_metadata><org_name>o</org_name><report_id>r</report_id><date_range>"
+		"<begin>1</begin><end>2</end></date_range></report_metadata><policy_published>"
+		"<domain>example.com</domain><p>none</p></policy_published><record><row><source_ip>"
+		"192.0.2.1</source_ip><count>1</count><policy_evaluated><disposition>none</disposition>"
+		"<dkim>pass</dkim><spf>pass</spf></policy_evaluated></row><identifiers><header_from>"
+		"example.com</header_from></identifiers></record></feedback>";
+	struct dmarc_report r;
+	char err[256] = "";
+
+	(void)state;
+	if (dmarc_report_parse_xml(xml, strlen(xml), &r, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(r.format, DMARC_REPORT_RFC7489);
+	assert_int_equal(r.row_count, 1);
+	dmarc_report_release(&r);
+}
+
 static void test_rfc7489(void **state)
 {
 	struct dmarc_report r;
@@ -404,12 +426,23 @@ static const struct {
 	{ REPORT(META, POLICY, "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
 		 "<policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>"
 		 "</policy_evaluated></row><identifiers/></record>"), "header_from: missing" },
+	{ REPORT(META, POLICY, "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
+		 "<policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>"
+		 "<reason><type>local policy\xc3\xa9</type></reason></policy_evaluated></row>"
+		 "<identifiers><header_from>example.com</header_from></identifiers></record>"),
+	  "reason type: \"local policy\xc3\xa9\" is not a word" },
+	{ "<feedback xmlns=\"http://dmarc.org/dmarc-xml/0.1\">" META POLICY RECORD "</feedback><x>",
+	  "not well-formed" },
 	{ REPORT("<report_metadata><org_name>o&#1;</org_name><report_id>r</report_id><date_range>"
 		 "<begin>1</begin><end>2</end></date_range></report_metadata>", POLICY, RECORD),
 	  "not well-formed" },
 	{ REPORT("<report_metadata><org_name>o&#127;</org_name><report_id>r</report_id><date_range>"
 		 "<begin>1</begin><end>2</end></date_range></report_metadata>", POLICY, RECORD),
 	  "org_name: a control character" },
+	{ REPORT(META, POLICY, "<record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
+		 "<policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>"
+		 "</policy_evaluated></row><identifiers><header_from>exa&#x9b;31mple.com</header_from>"
+		 "</identifiers></record>"), "record 1 header_from: a control character" },
 	/* hostile: any DOCTYPE is refused before its subset is read */
 	{ "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
 	  " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
@@ -588,6 +621,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc7489),
 		cmocka_unit_test(test_rfc9990),
+		cmocka_unit_test(test_draft_namespace),
 		cmocka_unit_test(test_gzip_message),
 		cmocka_unit_test(test_zip_message),
 		cmocka_unit_test(test_plain_parts),
