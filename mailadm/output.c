@@ -58,20 +58,31 @@ static const char *cell(const struct rows *rows, size_t row, size_t col)
 	return rows->cells[row * rows->field_count + col];
 }
 
-/* The text a table shows: "-" for NULL, yes/no, control characters as '?'. */
+/* The text a table shows: "-" for NULL, yes/no, control characters as '?':
+ * C0, DEL and C1 (U+0080..U+009F in UTF-8, which terminals obey as well:
+ * U+009B is CSI), since values from the network (DNS answers, DMARC
+ * reports) reach the tables. */
 static char *display(const struct rows *rows, size_t row, size_t col)
 {
 	const char *v = cell(rows, row, col);
-	char *out;
+	char *out, *w;
 
 	if (v == NULL)
 		return xstrdup("-");
 	if (rows->fields[col].type == FIELD_BOOL)
 		return xstrdup(strcmp(v, "0") == 0 ? "no" : "yes");
-	out = xstrdup(v);
-	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	w = out = xstrdup(v);
+	for (const char *p = out; *p; p++) {
+		unsigned char c = (unsigned char)*p, next = (unsigned char)p[1];
+
+		if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+			*w++ = '?';
+			p++;
+		} else {
+			*w++ = c < 0x20 || c == 0x7f ? '?' : *p;
+		}
+	}
+	*w = '\0';
 	return out;
 }
 

@@ -25,6 +25,8 @@ BLOCKLIST_ZONE = """
 66.2.0.192    IN A   127.0.0.4
 66.2.0.192    IN TXT "listed: see https://bl.example/192.0.2.66"
 77.2.0.192    IN A   127.0.0.99
+88.2.0.192    IN A   127.0.0.2
+88.2.0.192    IN TXT "listed \\194\\155" "31m in C1"
 """
 
 
@@ -355,6 +357,10 @@ class MailadmCommandTest(MailadmBase):
         self.assertEqual((rows[0]["zone"], rows[0]["listed"], rows[0]["answer"]),
                          ("bl.example", True, "127.0.0.4"))
         self.assertIn("see https://bl.example/192.0.2.66", rows[0]["reason"])
+        # a C1 control character from the DNS (U+009B, CSI to a terminal) is not printed
+        table = self.mailadm("blocklist", "check", "192.0.2.88").stdout
+        self.assertIn("listed ?31m in C1", table)
+        self.assertNotIn("\x9b", table)
         r = self.mailadm("--json", "blocklist", "check", "192.0.2.77")    # 127.0.0.99: not ours
         self.assertEqual((r.returncode, json.loads(r.stdout)[0]["listed"]), (0, False))
         r = self.mailadm("--json", "blocklist", "check", "192.0.2.1")
