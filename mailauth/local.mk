@@ -1,8 +1,8 @@
 # mailauth/local.mk - the mail-authentication protocols as one library:
 # DKIM (tag lists, canonicalization, keys, verification and signing on
 # OpenSSL), ARC (RFC 8617 verification and sealing), SPF (on
-# libspf2, every DNS question through the caller's lookup), DMARC (record
-# discovery, libopendmarc parsing, alignment), the From author domain,
+# libspf2, every DNS question through the caller's lookup), DMARC (RFC 9989:
+# record syntax, the DNS tree walk, alignment, policy), the From author domain,
 # Authentication-Results (RFC 8601) and message splitting. Its unit tests,
 # fuzz targets and the interop drivers of the integration tests are
 # declared here too. Included from Makefile.am after tests/local.mk, so it
@@ -32,9 +32,11 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/dkim_tags.c mailauth/dkim_tags.h \
 	mailauth/dkim_verify.c mailauth/dkim_verify.h \
 	mailauth/dmarc.c mailauth/dmarc.h \
+	mailauth/dmarc_record.c mailauth/dmarc_record.h \
 	mailauth/dmarc_report.c mailauth/dmarc_report.h \
 	mailauth/dmarc_report_mail.c mailauth/dmarc_report_mail.h \
 	mailauth/dmarc_report_unpack.c mailauth/dmarc_report_unpack.h \
+	mailauth/dmarc_walk.c mailauth/dmarc_walk.h \
 	mailauth/from_header.c mailauth/from_header.h \
 	mailauth/msgsplit.c mailauth/msgsplit.h \
 	mailauth/spf.c mailauth/spf.h \
@@ -43,7 +45,7 @@ mailauth_libmailauth_a_SOURCES = \
 	mailauth/spf_syntax.c mailauth/spf_syntax.h
 
 # What a program linking the library needs after it.
-MAILAUTH_LIBS = mailauth/libmailauth.a $(SPF2_LIBS) $(OPENDMARC_LIBS) $(LIBPSL_LIBS) $(LIBXML2_LIBS) $(ZLIB_LIBS)
+MAILAUTH_LIBS = mailauth/libmailauth.a $(SPF2_LIBS) $(LIBPSL_LIBS) $(LIBXML2_LIBS) $(ZLIB_LIBS)
 MAILAUTH_TEST_CPPFLAGS = $(AM_CPPFLAGS)
 MAILAUTH_TEST_LDADD = $(MAILAUTH_LIBS) $(LDADD)
 
@@ -109,8 +111,8 @@ tests_bench_sign_bench_LDADD = $(MAILAUTH_TEST_LDADD) $(OPENDKIM_LIBS)
 # --- fuzz targets --------------------------------------------------------------
 FUZZ_TARGETS += tests/fuzz/fuzz_arc tests/fuzz/fuzz_arc_seal tests/fuzz/fuzz_authres \
 	tests/fuzz/fuzz_dmarc_report \
-	tests/fuzz/fuzz_dkim_sig tests/fuzz/fuzz_dkim_tags tests/fuzz/fuzz_from_header \
-	tests/fuzz/fuzz_spf_record
+	tests/fuzz/fuzz_dkim_sig tests/fuzz/fuzz_dkim_tags tests/fuzz/fuzz_dmarc_record \
+	tests/fuzz/fuzz_from_header tests/fuzz/fuzz_spf_record
 if ENABLE_FUZZING
 tests_fuzz_fuzz_arc_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_arc_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
@@ -127,6 +129,9 @@ tests_fuzz_fuzz_dkim_sig_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_fuzz_fuzz_dkim_tags_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_dkim_tags_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_fuzz_fuzz_dkim_tags_LDADD = $(MAILAUTH_TEST_LDADD)
+tests_fuzz_fuzz_dmarc_record_LDFLAGS = -fsanitize=fuzzer
+tests_fuzz_fuzz_dmarc_record_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
+tests_fuzz_fuzz_dmarc_record_LDADD = $(MAILAUTH_TEST_LDADD)
 tests_fuzz_fuzz_dmarc_report_LDFLAGS = -fsanitize=fuzzer
 tests_fuzz_fuzz_dmarc_report_CPPFLAGS = $(MAILAUTH_TEST_CPPFLAGS)
 tests_fuzz_fuzz_dmarc_report_LDADD = $(MAILAUTH_TEST_LDADD)

@@ -1,7 +1,8 @@
 /*
- * context.c - the metrics of a struct milter_context (milter.h): every
- * counter the checks update, registered once, by the daemon and by the
- * unit tests' fixture alike.
+ * context.c - what the daemon and the unit tests' fixture alike make a
+ * struct milter_context (milter.h) with: its metrics (every counter the
+ * checks update, registered once) and the DMARC checker its settings ask
+ * for.
  */
 #include "autoconfig.h"
 
@@ -84,4 +85,13 @@ void milter_context_metrics(struct milter_context *mc, struct metrics *m)
 	mc->latency = metrics_histogram(m, "milter_message_seconds", NULL,
 					   "time from MAIL FROM to the answer at the end of the message",
 					   metrics_latency_buckets, metrics_latency_bucket_count);
+}
+
+struct dmarc_checker *milter_dmarc_checker_new(const struct milter_section *s, char *err,
+					       size_t errlen)
+{
+	struct dmarc_options options = { .org_method = (enum dmarc_org_method)s->dmarc_org_domain,
+					 .pct0 = (enum dmarc_pct0)s->dmarc_pct0 };
+
+	return dmarc_checker_new(&options, err, errlen);
 }

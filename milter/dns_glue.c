@@ -75,6 +75,7 @@ enum dmarc_lookup_status dns_glue_dmarc(void *budget, const char *name, char ***
 {
 	struct dns_answer *a = lookup(budget, name, DNS_TXT);
 	enum dmarc_lookup_status st = a->status == DNS_TEMPFAIL ? DMARC_LOOKUP_TEMPFAIL
+				      : a->status == DNS_NXDOMAIN ? DMARC_LOOKUP_NXDOMAIN
 				      : DMARC_LOOKUP_NONE;
 
 	*txt_r = NULL;

@@ -36,7 +36,8 @@ void dns_glue_metrics(struct metrics *m);
 /* The message's lookups from now on share budget_ms (0: none). */
 void dns_budget_start(struct dns_budget *b, struct dns *dns, int64_t budget_ms);
 
-/* ctx is the message's struct dns_budget. */
+/* ctx is the message's struct dns_budget. DMARC's lookup tells NXDOMAIN
+ * (the name does not exist: RFC 9989's np) from a name without TXT records. */
 enum dkim_key_status dns_glue_key(void *budget, const char *selector, const char *domain,
 				  char **txt_r);
 enum dmarc_lookup_status dns_glue_dmarc(void *budget, const char *name, char ***txt_r,

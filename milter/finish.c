@@ -142,11 +142,31 @@ static void dkim_summary(const struct dkim_verify_result *r, char *out, size_t o
 	}
 }
 
+/* dmarc=: the verdict; on a failure "/" and the policy applied, with why
+ * in parentheses when it is not simply the From domain's own p
+ * ("fail/quarantine(sp=quarantine@example.org,t=y)"). */
+static void dmarc_summary(const struct verify_outcome *o, char *out, size_t outlen)
+{
+	char why[ADDR_DOMAIN_MAX + 64];
+
+	if (!o->checked) {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	if (o->dmarc.verdict != DMARC_RESULT_FAIL) {
+		snprintf(out, outlen, "%s", dmarc_verdict_name(o->dmarc.verdict));
+		return;
+	}
+	dmarc_policy_why(&o->dmarc, why, sizeof(why));
+	snprintf(out, outlen, "fail/%s%s%s%s", dmarc_policy_name(o->dmarc.applied),	/* cut if long */
+		 why[0] ? "(" : "", why, why[0] ? ")" : "");
+}
+
 static void log_summary(const struct connection *c, const struct message *m,
 			const struct verify_outcome *o)
 {
 	int64_t us = (clock_monotonic_ns() - m->started_ns) / 1000;
-	char dkim[320], arc[32], score[SCORE_REASONS_MAX + 32] = "";
+	char dkim[320], arc[32], score[SCORE_REASONS_MAX + 32] = "", dmarc[ADDR_DOMAIN_MAX + 96];
 
 	if (m->outbound && o->signatures > 0)
 		snprintf(dkim, sizeof(dkim), "signed(%s,%u)", o->signed_by, o->signatures);
@@ -159,19 +179,18 @@ static void log_summary(const struct connection *c, const struct message *m,
 		size_t used = strlen(arc);
 		snprintf(arc + used, sizeof(arc) - used, ",sealed(i=%u)", o->sealed_instance);
 	}
+	dmarc_summary(o, dmarc, sizeof(dmarc));
 	if (o->scored)
 		snprintf(score, sizeof(score), " score=%.1f%s%s%s", o->score.score,
 			 o->score.reasons[0] ? "(" : "", o->score.reasons, o->score.reasons[0] ? ")" : "");
 	log_info("milter: %s client=%s[%s] helo=%s from=<%s> rcpts=%zu%s%s %s header.from=%s "
-		 "spf=%s dkim=%s dmarc=%s%s%s arc=%s%s: %s%s%s (%lld.%03lld ms)",
+		 "spf=%s dkim=%s dmarc=%s arc=%s%s: %s%s%s (%lld.%03lld ms)",
 		 m->queue_id[0] ? m->queue_id : "-", c->client_name, c->client_text, c->helo,
 		 m->mail_from, m->recipients, m->auth_user[0] ? " auth=" : "", m->auth_user,
 		 m->outbound ? "outbound" : "inbound", o->from_domain[0] ? o->from_domain : "-",
 		 o->checked ? spf_verdict_name(o->spf_mailfrom.verdict) : "-",
 		 dkim,
-		 o->checked ? dmarc_verdict_name(o->dmarc.verdict) : "-",
-		 o->dmarc.verdict == DMARC_RESULT_FAIL ? "/" : "",
-		 o->dmarc.verdict == DMARC_RESULT_FAIL ? dmarc_policy_name(o->dmarc.applied) : "",
+		 dmarc,
 		 arc, score,
 		 verify_action_name(o->action), o->why[0] ? ": " : "", o->why,
 		 (long long)(us / 1000), (long long)(us % 1000));

@@ -241,7 +241,7 @@ static int make_checkers(const struct milter_settings *settings, char *err, size
 	idle_dns.cache_size = DNS_IDLE_CACHE;
 	if ((milter.dns = dns_new(&idle_dns, err, errlen)) == NULL ||
 	    (milter.dkim_lib = dkim_verify_lib_new(err, errlen)) == NULL ||
-	    (milter.dmarc = dmarc_checker_new(err, errlen)) == NULL ||
+	    (milter.dmarc = milter_dmarc_checker_new(&settings->milter, err, errlen)) == NULL ||
 	    (milter.spf = spf_checker_new(dns_glue_spf, milter.dns, milter.authserv_id, err,
 					  errlen)) == NULL)
 		return -1;

@@ -35,6 +35,8 @@ struct milter_section {
 	struct config_strings trusted_arc_sealers;	/* their chains may override DMARC */
 	int dmarc_reject_action;	/* enum milter_dmarc_action, for p=reject */
 	int dmarc_quarantine_action;	/* enum milter_dmarc_action, for p=quarantine */
+	int dmarc_org_domain;		/* enum dmarc_org_method: tree walk or PSL */
+	int dmarc_pct0;			/* enum dmarc_pct0: pct=0 records as t=y, or not */
 	int spf_fail_action;		/* enum milter_fail_action */
 	int dns_error_action;		/* enum milter_error_action */
 	bool refuse_bad_from;		/* no From, several From, several mailboxes */
@@ -136,5 +138,8 @@ struct milter_context {
 
 /* Registers the context's metrics in m (context.c). */
 void milter_context_metrics(struct milter_context *mc, struct metrics *m);
+/* The DMARC checker of milter.dmarc_org_domain and milter.dmarc_pct0 (context.c). */
+struct dmarc_checker *milter_dmarc_checker_new(const struct milter_section *s, char *err,
+					       size_t errlen);
 
 #endif

@@ -10,6 +10,9 @@
 
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
 static const char *const dmarc_actions[] = { "reject", "quarantine", "none", NULL };
+/* in the order of enum dmarc_org_method and enum dmarc_pct0 (mailauth/dmarc.h) */
+static const char *const dmarc_org_methods[] = { "tree-walk", "psl", NULL };
+static const char *const dmarc_pct0_modes[] = { "testing", "ignore", NULL };
 static const char *const fail_actions[] = { "none", "reject", NULL };
 static const char *const unauthorized_actions[] = { "reject", "unsigned", NULL };
 static const char *const key_error_actions[] = { "tempfail", "unsigned", NULL };
@@ -35,6 +38,14 @@ static const struct config_option milter_options[] = {
 	{ .name = "dmarc_quarantine_action", .type = CONFIG_ENUM, .offset = S(dmarc_quarantine_action),
 	  .default_value = "\"quarantine\"", .choices = dmarc_actions,
 	  .help = "a DMARC failure under p=quarantine: quarantine (hold queue), reject or none" },
+	{ .name = "dmarc_org_domain", .type = CONFIG_ENUM, .offset = S(dmarc_org_domain),
+	  .default_value = "\"tree-walk\"", .choices = dmarc_org_methods,
+	  .help = "how DMARC finds organizational domains: tree-walk (RFC 9989's DNS tree walk) "
+		  "or psl (RFC 7489's public suffix list, for compatibility)" },
+	{ .name = "dmarc_pct0", .type = CONFIG_ENUM, .offset = S(dmarc_pct0),
+	  .default_value = "\"testing\"", .choices = dmarc_pct0_modes,
+	  .help = "a DMARC record with the historic pct=0 and no t=: testing (as t=y: the policy "
+		  "one level lower, as RFC 7489 applied it) or ignore (RFC 9989: the policy as is)" },
 	{ .name = "spf_fail_action", .type = CONFIG_ENUM, .offset = S(spf_fail_action),
 	  .default_value = "\"none\"", .choices = fail_actions,
 	  .help = "SPF fail for MAIL FROM: none (DMARC decides) or reject (550 5.7.23)" },

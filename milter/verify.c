@@ -99,7 +99,6 @@ static void run_dmarc(const struct milter_context *mc, struct message *m, struct
 	in.dkim = dkim;
 	if (o->spf_mailfrom.verdict == SPF_PASS)
 		in.spf = (struct dmarc_identifier){ o->spf_mailfrom.domain, true };
-	in.sample = arc4random_uniform(100);
 	dmarc_evaluate(mc->dmarc, &in, dns_glue_dmarc, &m->budget, &o->dmarc);
 	metric_inc(mc->dmarc_results[o->dmarc.verdict]);
 }

@@ -22,6 +22,8 @@ MILTER = "milter/limristem-milter"
 SIGNED = "signed.limristem.example"        # DKIM key, SPF -all, DMARC p=reject
 SPFOK = "spfok.limristem.example"          # SPF allows 127.0.0.1, DMARC p=reject
 QUARANTINED = "q.limristem.example"        # SPF -all, DMARC p=quarantine
+TESTING = "t.limristem.example"            # DMARC p=quarantine; t=y (RFC 9989 testing)
+NP = "np.limristem.example"                # DMARC p=reject sp=none np=reject, real.NP exists
 FORWARDER = "fwd.limristem.example"        # an ARC sealer we trust
 UNTRUSTED = "other.limristem.example"      # an ARC sealer we do not trust
 AUTHSERV_ID = "mx.limristem.example"
@@ -60,6 +62,9 @@ class MilterTest(unittest.TestCase):
         stack.zones[SPFOK] = ('@ IN TXT "v=spf1 ip4:127.0.0.1 ip4:192.0.2.25 -all"\n'
                               '_dmarc IN TXT "v=DMARC1; p=reject"\n')
         stack.zones[QUARANTINED] = '@ IN TXT "v=spf1 -all"\n_dmarc IN TXT "v=DMARC1; p=quarantine"\n'
+        stack.zones[TESTING] = '_dmarc IN TXT "v=DMARC1; p=quarantine; t=y"\n'
+        stack.zones[NP] = ('_dmarc IN TXT "v=DMARC1; p=reject; sp=none; np=reject"\n'
+                           'real IN TXT "v=spf1 -all"\n')
         cls.sealer_keys = {}
         for sealer in (FORWARDER, UNTRUSTED):
             cls.sealer_keys[sealer], record = make_rsa(stack.dir, "arc-" + sealer)
@@ -233,6 +238,36 @@ class MilterTest(unittest.TestCase):
             capture_output=True, text=True).stdout
         harness.wait_for(held, 20, "the message in the hold queue")
         self.assertIn("dmarc=fail/quarantine", self.stack.daemon_log("milter"))
+
+    def test_dmarc_testing_mode_lowers_the_policy(self):
+        """RFC 9989 t=y: p=quarantine is applied as none, and said so."""
+        self.assert_queued(self.send_raw(("From: a@%s\r\nTo: b@limristem.example\r\n"
+                                          "Subject: testing mode\r\n\r\nhi\r\n" % TESTING).encode(),
+                                         sender="bounce@" + SPFOK))
+        ar = self.authres("testing mode")
+        self.assertIn("dmarc=fail (p=quarantine t=y dis=none) header.from=%s policy.dmarc=none"
+                      % TESTING, ar)
+        self.assertRegex(self.stack.daemon_log("milter"),
+                         r"header\.from=%s spf=pass dkim=none dmarc=fail/none\(t=y\) .*: accept"
+                         % TESTING.replace(".", r"\."))
+
+    def test_dmarc_tree_walk_sp_and_np(self):
+        """A subdomain without a record of its own gets its organizational
+        domain's record through the tree walk: sp when it exists, np when
+        its lookup answers NXDOMAIN."""
+        self.assert_queued(self.send_raw(("From: a@real.%s\r\nTo: b@limristem.example\r\n"
+                                          "Subject: existing subdomain\r\n\r\nhi\r\n" % NP).encode(),
+                                         sender="bounce@" + SPFOK))
+        ar = self.authres("existing subdomain")
+        self.assertIn("dmarc=fail (p=reject sp=none dis=none) header.from=real.%s "
+                      "policy.dmarc=none" % NP, ar)
+        out = self.send_raw(("From: ceo@ghost.%s\r\nTo: b@limristem.example\r\n"
+                             "Subject: no such subdomain\r\n\r\nhi\r\n" % NP).encode(),
+                            sender="bounce@" + SPFOK)
+        self.assert_refused(out, "Message refused: the DMARC policy of ghost.%s" % NP)
+        log = self.stack.daemon_log("milter")
+        self.assertIn("dmarc=fail/none(sp=none@%s)" % NP, log)
+        self.assertIn("dmarc=fail/reject(np=reject@%s)" % NP, log)
 
     def test_forged_results_with_our_id_are_removed(self):
         forged = "Authentication-Results: %s; dkim=pass header.d=bank.example\r\n"

@@ -315,7 +315,7 @@ void fixture_start(struct fixture *fx, const char *config)
 	open_state(fx, mc, err, sizeof(err));
 	mc->dns = fx->dns;
 	if ((mc->dkim_lib = dkim_verify_lib_new(err, sizeof(err))) == NULL ||
-	    (mc->dmarc = dmarc_checker_new(err, sizeof(err))) == NULL ||
+	    (mc->dmarc = milter_dmarc_checker_new(mc->settings, err, sizeof(err))) == NULL ||
 	    (mc->spf = spf_checker_new(dns_glue_spf, mc->dns, mc->authserv_id, err,
 				       sizeof(err))) == NULL)
 		fail_msg("fixture: %s", err);

@@ -24,7 +24,8 @@
 
 /* example.com: SPF -all, DMARC p=reject, RSA and Ed25519 keys;
  * example.org: SPF ~all, DMARC p=quarantine; relay.example: SPF for
- * BAD_IP, no DMARC; nospf.example: nothing. */
+ * BAD_IP, no DMARC; nospf.example: nothing; pct0.example: p=reject with
+ * pct=0; the TLD bank: a PSD's psd=y p=reject. */
 static void publish(struct fixture *fx, bool keys)
 {
 	fixture_dns(fx, "example.com. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"");
@@ -33,6 +34,9 @@ static void publish(struct fixture *fx, bool keys)
 	fixture_dns(fx, "_dmarc.example.org. 300 IN TXT \"v=DMARC1; p=quarantine\"");
 	fixture_dns(fx, "relay.example. 300 IN TXT \"v=spf1 ip4:198.51.100.0/24 -all\"");
 	fixture_dns(fx, "nospf.example. 300 IN A 192.0.2.99");
+	/* RFC 9989: a record with the historic pct=0; a Public Suffix Domain's */
+	fixture_dns(fx, "_dmarc.pct0.example. 300 IN TXT \"v=DMARC1; p=reject; pct=0\"");
+	fixture_dns(fx, "_dmarc.bank. 300 IN TXT \"v=DMARC1; psd=y; p=reject\"");
 	if (keys) {
 		fixture_key(fx, "rsa.pem", FIXTURE_RSA, "rsa", "example.com");
 		fixture_key(fx, "ed.pem", FIXTURE_ED25519, "ed", "example.com");
@@ -217,6 +221,14 @@ static const struct {
 	  "alice@example.com", "250", "2.0.0", false, "p=reject, dmarc_reject_action none" },
 	{ CONFIG("dmarc_quarantine_action = \"reject\";"), BAD_IP, "bob@example.org",
 	  "bob@example.org", "550", "5.7.1", false, "p=quarantine, dmarc_quarantine_action reject" },
+	{ CONFIG(""), BAD_IP, "x@relay.example", "x@pct0.example", "250", "2.0.0", true,
+	  "p=reject with pct=0: testing (dmarc_pct0's default), quarantined" },
+	{ CONFIG("dmarc_pct0 = \"ignore\";"), BAD_IP, "x@relay.example", "x@pct0.example", "550",
+	  "5.7.1", false, "p=reject with pct=0, dmarc_pct0 ignore: rejected" },
+	{ CONFIG(""), BAD_IP, "x@relay.example", "x@shop.bank", "550", "5.7.1", false,
+	  "no record of its own: the tree walk finds the PSD's psd=y p=reject" },
+	{ CONFIG("dmarc_org_domain = \"psl\";"), BAD_IP, "x@relay.example", "x@shop.bank", "250",
+	  "2.0.0", false, "dmarc_org_domain psl: the list knows no PSD record" },
 };
 
 static void test_actions(void **state)
@@ -304,7 +316,8 @@ static const struct {
 	  "SPF pass, no signature" },
 	{ BAD_IP, "[198.51.100.7]", "bob@example.org", "bob@example.org", false,
 	  " " OURS ";\n\tspf=softfail smtp.mailfrom=bob@example.org;\n\tdkim=none;\n"
-	  "\tdmarc=fail (p=quarantine dis=quarantine) header.from=example.org;\n"
+	  "\tdmarc=fail (p=quarantine dis=quarantine) header.from=example.org\n"
+	  "\tpolicy.dmarc=quarantine;\n"
 	  "\tarc=none smtp.remote-ip=" BAD_IP,
 	  "an address literal names no HELO domain; quarantined" },
 	{ BAD_IP, "mail.example.com", "", "carol@nospf.example", false,
