@@ -95,8 +95,9 @@ const struct config_option dns_options[] = {
 	{ .name = "timeout", .type = CONFIG_DURATION, .offset = DNS_OPT(timeout_ms),
 	  .default_value = "\"5s\"", .min = 100, .max = MINUTE, .help = "time allowed for one lookup" },
 	{ .name = "cache_size", .type = CONFIG_SIZE, .offset = DNS_OPT(cache_size),
-	  .default_value = "\"16M\"", .min = 64 * 1024, .max = 4LL * 1024 * 1024 * 1024,
-	  .help = "size of each of the answer and record caches" },
+	  .default_value = "\"4M\"", .min = 64 * 1024, .max = 4LL * 1024 * 1024 * 1024,
+	  .help = "size of each of the answer and record caches (unbound's own default; the "
+		  "milter shares it out between its event loops)" },
 	{ .name = "cache_max_ttl", .type = CONFIG_DURATION, .offset = DNS_OPT(cache_max_ttl_ms),
 	  .default_value = "\"1d\"", .min = SECOND, .max = 7 * DAY,
 	  .help = "longest time an answer is cached, whatever its TTL" },

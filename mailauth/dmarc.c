@@ -377,6 +377,7 @@ void dmarc_evaluate(const struct dmarc_checker *c, const struct dmarc_input *in,
 	ev.answers->ctx = ctx;
 	decide(&ev, in, lookup, ctx);
 	r->queries = (unsigned)ev.answers->count + ev.existence_queries;
+	dmarc_answers_clear(ev.answers);
 	free(ev.answers);
 }
 
@@ -396,6 +397,7 @@ int dmarc_org_domain(const struct dmarc_checker *c, const char *domain, dmarc_lo
 	ev.answers->ctx = ctx;
 	ret = org_of(&ev, ev.from, out, outlen);
 	*queries_r = (unsigned)ev.answers->count;
+	dmarc_answers_clear(ev.answers);
 	free(ev.answers);
 	return ret;
 }

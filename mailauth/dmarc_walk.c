@@ -5,8 +5,10 @@
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/xalloc.h"
 #include "mailauth/dmarc_walk.h"
 
 size_t dmarc_labels(const char *domain)
@@ -48,6 +50,13 @@ static void read_answer(char **txt, size_t count, struct dmarc_asked *q)
 		memset(&q->record, 0, sizeof(q->record));
 }
 
+void dmarc_answers_clear(struct dmarc_answers *a)
+{
+	for (size_t i = 0; i < a->count; i++)
+		free(a->asked[i]);
+	a->count = 0;
+}
+
 const struct dmarc_asked *dmarc_ask(struct dmarc_answers *a, const char *domain)
 {
 	static const struct dmarc_asked too_long = { .answer = DMARC_ANSWER_NONE };
@@ -59,12 +68,13 @@ const struct dmarc_asked *dmarc_ask(struct dmarc_answers *a, const char *domain)
 	    snprintf(name, sizeof(name), "_dmarc.%s", domain) >= (int)sizeof(name))
 		return &too_long;	/* no such name can exist */
 	for (size_t i = 0; i < a->count; i++)
-		if (strcmp(a->asked[i].name, domain) == 0)
-			return &a->asked[i];
+		if (strcmp(a->asked[i]->name, domain) == 0)
+			return a->asked[i];
 	if (a->count == DMARC_QUERIES_MAX)
 		return NULL;
-	struct dmarc_asked *q = &a->asked[a->count++];
-	memset(q, 0, sizeof(*q));
+	/* made one by one: an evaluation asks two or three names, and 500
+	 * waiting at once should not hold room for 32 each */
+	struct dmarc_asked *q = a->asked[a->count++] = xcalloc(1, sizeof(*q));
 	memcpy(q->name, domain, strlen(domain) + 1);	/* fits: checked above */
 	st = a->lookup(a->ctx, name, &txt, &count);
 	if (st == DMARC_LOOKUP_TEMPFAIL)

@@ -48,8 +48,11 @@ struct dmarc_answers {
 	dmarc_lookup_fn *lookup;
 	void *ctx;
 	size_t count;
-	struct dmarc_asked asked[DMARC_QUERIES_MAX];
+	struct dmarc_asked *asked[DMARC_QUERIES_MAX];	/* each made when first asked */
 };
+
+/* Frees what a's questions hold (a itself is the caller's). */
+void dmarc_answers_clear(struct dmarc_answers *a);
 
 struct dmarc_walk {
 	const char *start;

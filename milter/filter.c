@@ -136,26 +136,30 @@ done:
 
 /* --- steps in fibers --------------------------------------------------------------- */
 
+/* The outcome (about 9 KB) is on the heap, not the fiber's stack: a
+ * stack keeps its deepest use for as long as it is pooled, so 500
+ * sessions would hold that much each all the time. */
 static void end_of_message(struct filter_conn *fc)
 {
 	const struct milter_context *mc = context(fc);
 	struct message *m = fc->m;
-	struct verify_outcome o;
+	struct verify_outcome *o = xcalloc(1, sizeof(*o));
 
 	if (m->outbound) {
 		const char *values[DKIM_SIGN_MAX_KEYS];
 		size_t count;
 
-		outbound_end(mc, m, &o, values, &count);
-		if (o.action == VERIFY_ACCEPT)
+		outbound_end(mc, m, o, values, &count);
+		if (o->action == VERIFY_ACCEPT)
 			trusted_record(mc, m);
 		metric_inc(count > 0 ? mc->signed_messages : mc->unsigned_messages);
-		finish_message(mc, &fc->conn, m, &o, values, o.action == VERIFY_ACCEPT ? count : 0,
+		finish_message(mc, &fc->conn, m, o, values, o->action == VERIFY_ACCEPT ? count : 0,
 			       &fc->answer);
-		return;
+	} else {
+		inbound_end(mc, &fc->conn, m, o);
+		finish_message(mc, &fc->conn, m, o, NULL, 0, &fc->answer);
 	}
-	inbound_end(mc, &fc->conn, m, &o);
-	finish_message(mc, &fc->conn, m, &o, NULL, 0, &fc->answer);
+	free(o);
 }
 
 static void step_main(void *arg)

@@ -92,13 +92,16 @@ static void seal(const struct milter_context *mc, struct message *m, struct veri
 static void add_results(const struct milter_context *mc, const struct connection *c,
 			struct message *m, struct verify_outcome *o, struct answer *a)
 {
-	char value[8192];
+	enum { VALUE_MAX = 8192 };
+	char *value = xmalloc(VALUE_MAX);	/* not on the fiber's stack (filter.c) */
 	bool cut_chain = m->edits.forged_arc_results > 0;
 
 	/* with SMFIP_HDR_LEADSPC the space after the colon is ours to write */
 	value[0] = ' ';
-	if (verify_authres(mc, c, o, value + 1, sizeof(value) - 1) < 0)
+	if (verify_authres(mc, c, o, value + 1, VALUE_MAX - 1) < 0) {
+		free(value);
 		return;
+	}
 	insert(a, "Authentication-Results", value);
 	if (cut_chain && m->sealer != NULL) {
 		log_warning("milter: %s: not sealed: a forged ARC-Authentication-Results was removed",
@@ -107,6 +110,7 @@ static void add_results(const struct milter_context *mc, const struct connection
 	}
 	else
 		seal(mc, m, o, value + 1, a);
+	free(value);
 }
 
 static void add_verdict(const struct milter_context *mc, const struct verify_outcome *o,

@@ -26,7 +26,7 @@ struct event_base;
 struct redis;
 struct redis_async;
 
-#define WAIT_DNS_CACHE_MAX 8192
+#define WAIT_DNS_CACHE_MAX 2048	/* answers per loop: the hot names, not every one */
 #define WAIT_DNS_CACHE_TTL_MAX_S 3600
 
 struct wait_dns_cache;

@@ -107,9 +107,11 @@ def main(builddir, srcdir, seconds=10, rounds=1):
         slow.start()
         slow.ready.wait(10)
         sock = stack.path("milter.sock")
+        dns = {"upstream": ["127.0.0.1:%d" % slow.port], "timeout": "5s"}
+        if os.environ.get("DNS_CACHE"):     # else the daemon's default
+            dns["cache_size"] = os.environ["DNS_CACHE"]
         conf = stack.config({"log": {"level": "warning"},
-                             "dns": {"upstream": ["127.0.0.1:%d" % slow.port], "timeout": "5s",
-                                     "cache_size": os.environ.get("DNS_CACHE", "16M")},
+                             "dns": dns,
                              "milter": {"listen": ["unix:" + sock], "user": "",
                                         "socket_group": "", "internal_networks": [],
                                         "max_connections": 1000}},
