@@ -13,6 +13,7 @@ Nothing here mocks a service: tests talk to the real thing.
 
 import contextlib
 import ctypes
+import glob
 import os
 import re
 import secrets
@@ -578,8 +579,17 @@ class Stack:
     def outside_clock(self, argv):
         """argv run under libfaketime with the daemons' current clock, for an
         independent tool whose answers depend on the time and are compared
-        with ours (postsrsd's and Mail::SRS's day stamps, dkimpy's t= checks)."""
-        return ["faketime", "-f", "%+ds" % self.clock_offset()] + list(argv)
+        with ours (postsrsd's and Mail::SRS's day stamps, dkimpy's t= checks).
+
+        libfaketime is preloaded directly rather than through the faketime
+        program, which makes a named semaphore after its PID and fails
+        ("sem_open: File exists") when a killed run left one behind for a
+        PID the namespace hands out again."""
+        libs = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+        if not libs:
+            raise RuntimeError("libfaketime.so.1 not found (package faketime)")
+        return ["env", "LD_PRELOAD=" + libs[0],
+                "FAKETIME=%+ds" % self.clock_offset()] + list(argv)
 
     def daemon_log(self, name):
         with open(self.path(name + ".log"), errors="replace") as f:
