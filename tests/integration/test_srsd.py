@@ -402,6 +402,9 @@ class SrsdLifecycleTest(unittest.TestCase):
             "user": "nobody", "socket_group": "postfix", "socket_mode": "0660",
             "pid_file": pid_file})
         self.addCleanup(lambda: self.stack.services.pop("srsd-priv").stop())
+        # an answer means it serves, which comes after the privilege drop (the
+        # socket appears before it, while the daemon is still root)
+        self.assertTrue(Socketmap(sock).query("forward", "a@remote.example").startswith("OK "))
         status = open("/proc/%d/status" % svc.proc.pid).read()
         uid = pwd.getpwnam("nobody").pw_uid
         self.assertIn("Uid:\t%d\t%d\t%d\t%d" % (uid, uid, uid, uid), status)
