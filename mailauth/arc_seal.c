@@ -295,21 +295,12 @@ static char *make_ams(struct job *j)
 {
 	struct arc_seal_fmt f;
 	struct strbuf bh = STRBUF_INIT, data = STRBUF_INIT;
-	long picked[ARC_SIG_MAX_HEADERS];
-
 	start_sig(j, &f, "ARC-Message-Signature");
 	dkim_base64_encode(j->bh, (size_t)j->bh_len, &bh);
 	arc_seal_fmt_tag(&f, "bh", bh.data, bh.len);
 	arc_seal_fmt_tag(&f, "c", "relaxed/relaxed", 15);
 	end_sig(j, &f, true);
-	dkim_canon_select_headers(j->headers, j->count, j->h, j->h_count, picked);
-	for (size_t n = 0; n < j->h_count; n++) {
-		if (picked[n] < 0)
-			continue;
-		const struct dkim_canon_header *h = &j->headers[picked[n]];
-		dkim_canon_header_append(&data, DKIM_CANON_RELAXED, h->name, h->name_len, h->value, h->value_len);
-		strbuf_append(&data, "\r\n", 2);
-	}
+	dkim_canon_append_selected(&data, DKIM_CANON_RELAXED, j->headers, j->count, j->h, j->h_count);
 	append_relaxed(&data, "ARC-Message-Signature", f.out.data, f.out.len, false);
 	char *value = sign_into(j, &data, &f);
 	strbuf_release(&bh);

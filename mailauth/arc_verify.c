@@ -263,7 +263,6 @@ static int ams_header_hash(const struct arc_verify *v, unsigned i, unsigned char
 	const struct arc_sig *ams = v->sets[i].ams;
 	const struct dkim_canon_header *self = &v->headers[v->sets[i].header[FIELD_AMS]];
 	struct dkim_canon_header *seen = xmalloc((v->count + 1) * sizeof(*seen));
-	long picked[ARC_SIG_MAX_HEADERS];
 	struct strbuf data = STRBUF_INIT, without_b = STRBUF_INIT;
 	unsigned int len = 0;
 	size_t seen_count = 0;
@@ -271,14 +270,7 @@ static int ams_header_hash(const struct arc_verify *v, unsigned i, unsigned char
 	for (size_t k = 0; k < v->count; k++)
 		if (existed_for(v, k, i))
 			seen[seen_count++] = v->headers[k];
-	dkim_canon_select_headers(seen, seen_count, ams->h, ams->h_count, picked);
-	for (size_t n = 0; n < ams->h_count; n++) {
-		if (picked[n] < 0)
-			continue;
-		const struct dkim_canon_header *h = &seen[picked[n]];
-		dkim_canon_header_append(&data, ams->header_canon, h->name, h->name_len, h->value, h->value_len);
-		strbuf_append(&data, "\r\n", 2);
-	}
+	dkim_canon_append_selected(&data, ams->header_canon, seen, seen_count, ams->h, ams->h_count);
 	arc_sig_value_without_b(ams, self->value, self->value_len, &without_b);
 	dkim_canon_header_append(&data, ams->header_canon, self->name, self->name_len,
 			    without_b.data, without_b.len);

@@ -155,6 +155,24 @@ void dkim_canon_select_headers(const struct dkim_canon_header *headers, size_t h
 	}
 }
 
+void dkim_canon_append_selected(struct strbuf *out, enum dkim_canon_mode mode,
+				const struct dkim_canon_header *headers, size_t headers_count,
+				const struct canon_name *names, size_t names_count)
+{
+	long *picked = xcalloc(names_count + 1, sizeof(*picked));
+
+	dkim_canon_select_headers(headers, headers_count, names, names_count, picked);
+	for (size_t n = 0; n < names_count; n++) {
+		if (picked[n] < 0)
+			continue;	/* a name with no (more) fields signs as nothing */
+		const struct dkim_canon_header *h = &headers[picked[n]];
+
+		dkim_canon_header_append(out, mode, h->name, h->name_len, h->value, h->value_len);
+		strbuf_append(out, "\r\n", 2);
+	}
+	free(picked);
+}
+
 struct dkim_canon_body *dkim_canon_body_new(enum dkim_canon_mode mode, const EVP_MD *md)
 {
 	struct dkim_canon_body *cb = xcalloc(1, sizeof(*cb));

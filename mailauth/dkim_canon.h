@@ -64,6 +64,12 @@ bool dkim_canon_name_matches(const char *header_name, size_t header_len, const c
  * Work is bounded by names_count * (names_count + headers_count). */
 void dkim_canon_select_headers(const struct dkim_canon_header *headers, size_t headers_count,
 			  const struct canon_name *names, size_t names_count, long *picked_r);
+/* The fields names select (as above), each canonicalized by mode with its
+ * CRLF, in h= order, appended to out: the signed header data of DKIM's and
+ * ARC's signatures, less the signature's own field. */
+void dkim_canon_append_selected(struct strbuf *out, enum dkim_canon_mode mode,
+				const struct dkim_canon_header *headers, size_t headers_count,
+				const struct canon_name *names, size_t names_count);
 
 /* Streaming body canonicalizer and hasher. One per canonicalization is
  * enough for any number of signatures: the digests of prefixes (l= body

@@ -298,23 +298,14 @@ static void canon_selected(const struct dkim_sign *s, const struct canon_name *l
 			   struct strbuf *out)
 {
 	struct dkim_canon_header *headers = xcalloc(s->kept_count + 1, sizeof(*headers));
-	long *picked = xcalloc(count + 1, sizeof(*picked));
 
 	for (size_t i = 0; i < s->kept_count; i++) {
 		const struct kept *k = &s->kept[i];
 		headers[i] = (struct dkim_canon_header){ s->store.data + k->name, k->name_len,
 						    s->store.data + k->value, k->value_len };
 	}
-	dkim_canon_select_headers(headers, s->kept_count, list, count, picked);
-	for (size_t i = 0; i < count; i++) {
-		if (picked[i] < 0)
-			continue;	/* oversigned: signs as nothing */
-		const struct dkim_canon_header *h = &headers[picked[i]];
-		dkim_canon_header_append(out, s->header_canon, h->name, h->name_len, h->value, h->value_len);
-		strbuf_append(out, "\r\n", 2);
-	}
+	dkim_canon_append_selected(out, s->header_canon, headers, s->kept_count, list, count);
 	free(headers);
-	free(picked);
 }
 
 static void tag(struct dkim_fold *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

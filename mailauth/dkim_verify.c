@@ -428,7 +428,6 @@ static int header_hash(const struct dkim_verify *v, const struct sig_entry *e, u
 	const struct dkim_sig *sig = e->parsed;
 	const struct dkim_canon_header *self = &v->headers[e->header];
 	struct dkim_canon_header *others = xmalloc((v->kept_count + 1) * sizeof(*others));
-	long picked[DKIM_SIG_MAX_NAMES];
 	struct strbuf data = STRBUF_INIT, without_b = STRBUF_INIT;
 	size_t count = 0;
 	unsigned int len = 0;
@@ -436,14 +435,7 @@ static int header_hash(const struct dkim_verify *v, const struct sig_entry *e, u
 	for (size_t k = 0; k < v->kept_count; k++)
 		if (k != e->header)
 			others[count++] = v->headers[k];
-	dkim_canon_select_headers(others, count, sig->h, sig->h_count, picked);
-	for (size_t n = 0; n < sig->h_count; n++) {
-		if (picked[n] < 0)
-			continue;
-		const struct dkim_canon_header *h = &others[picked[n]];
-		dkim_canon_header_append(&data, sig->header_canon, h->name, h->name_len, h->value, h->value_len);
-		strbuf_append(&data, "\r\n", 2);
-	}
+	dkim_canon_append_selected(&data, sig->header_canon, others, count, sig->h, sig->h_count);
 	dkim_sig_value_without_b(sig->b_span_start, sig->b_span_end, self->value, self->value_len,
 				 &without_b);
 	dkim_canon_header_append(&data, sig->header_canon, self->name, self->name_len, without_b.data,
